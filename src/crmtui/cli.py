@@ -1,0 +1,457 @@
+"""The command line: argument parsing and printing. The work is in service.py."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from crmtui import __version__
+from crmtui.errors import AmbiguousError, CrmError
+
+DESCRIPTION = """\
+A customer-relationship manager for solo consultants, in the terminal.
+Your book is a git repository with one TOML file per customer.
+Run without a command to open the TUI."""
+
+EPILOG = """\
+The book is found from --book, then $CRMTUI_BOOK, then `book = "..."` in
+~/.config/crmtui/config.toml, then ~/crm.
+WHO is a file name (ana-lopez) or any words that clearly match one customer.
+WHEN is 2026-12-01, 2026-12-01T14:30, today, tomorrow, 14d, 2w, 3m, or 3d ago."""
+
+
+def default_book() -> Path:
+    env = os.environ.get("CRMTUI_BOOK")
+    if env:
+        return Path(env).expanduser()
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    config = config_home / "crmtui" / "config.toml"
+    if config.exists():
+        try:
+            book = tomllib.loads(config.read_text("utf-8")).get("book")
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
+            raise CrmError(f"{config} is not valid TOML ({error}); fix or remove it") from None
+        if isinstance(book, str) and book:
+            return Path(book).expanduser()
+    return Path.home() / "crm"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--book", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                        help="the book folder (default: $CRMTUI_BOOK, the config file, or ~/crm)")
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    parser = argparse.ArgumentParser(prog="crmtui", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+    parser.add_argument("--version", action="version", version=f"crmtui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, *parents, description: str | None = None):
+        return sub.add_parser(name, help=help, description=description or help, parents=[common, *parents],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = command("init", "create a book: folder, settings, git repository, first commit")
+    p.add_argument("path", nargs="?", type=Path, help="where (default: the book location)")
+
+    p = command("demo", "build a demo book with a realistic history, then open it")
+    p.add_argument("path", nargs="?", type=Path, help="where (default: a new folder under the temp dir)")
+    p.add_argument("--no-open", action="store_true", help="only build it and say where it is")
+
+    p = command("add", "add a customer (committed)")
+    p.add_argument("name")
+    p.add_argument("--company", default="")
+    p.add_argument("--title", default="")
+    p.add_argument("--email", action="append", default=[], help="repeat for several")
+    p.add_argument("--phone", action="append", default=[], help="repeat for several")
+    p.add_argument("--tag", action="append", default=[], help="repeat for several")
+    p.add_argument("--tier", help="override the computed tier: platinum, gold, iron, lead")
+    p.add_argument("--stage", help="prospect (default), customer, former")
+    p.add_argument("--birthday", help="1984-03-12, or 03-12 without the year")
+    p.add_argument("--keep-in-touch", metavar="CADENCE", help="how often to get in touch: 30d, 2w, 3m, 1y")
+    p.add_argument("--referred-by", metavar="WHO", help="the customer who referred them")
+
+    p = command("log", "log an interaction (and a follow-up reminder), committed",
+                description="Log an interaction with a customer, committed.\n\nexample: crmtui log ana \"call about renewal\" --kind call --follow-up 14d")
+    p.add_argument("who", metavar="WHO")
+    p.add_argument("summary", metavar="SUMMARY")
+    p.add_argument("--kind", default="note", help="call, email, meeting, message, note (default), feedback")
+    p.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
+    p.add_argument("--follow-up", metavar="WHEN", help="add a reminder to follow up then (14d, 2026-12-01, ...)")
+
+    p = command("show", "one record with its tier, value and what is due", listing)
+    p.add_argument("who", metavar="WHO")
+
+    p = command("list", "list customers", listing)
+    p.add_argument("--tier", help="platinum, gold, iron, lead or unranked")
+    p.add_argument("--tag")
+    p.add_argument("--stage", help="prospect, customer or former")
+
+    p = command("search", "fuzzy search, best match first", listing)
+    p.add_argument("query", nargs="+")
+    p.add_argument("--limit", type=int, default=20)
+
+    p = command("due", "what is due: reminders, birthdays, keep-in-touch; overdue first", listing)
+    p.add_argument("--within", type=int, default=7, metavar="DAYS", help="look this many days ahead (default 7)")
+
+    p = command("done", "mark a reminder done (a recurring one moves forward)")
+    p.add_argument("who", metavar="WHO")
+    p.add_argument("text", nargs="*", help="words of the reminder (default: the earliest open one)")
+
+    command("tiers", "the customer pyramid: counts and value per tier", listing)
+
+    p = command("history", "git history of one record, or of the whole book", listing)
+    p.add_argument("who", nargs="?", metavar="WHO")
+    p.add_argument("--patch", action="store_true", help="show the diffs")
+    p.add_argument("--limit", type=int, default=30, help="how many commits (default 30)")
+
+    p = command("restore", "bring a record back to an earlier version, as a new commit")
+    p.add_argument("who", metavar="WHO", help="a customer, or the file name of a deleted one")
+    p.add_argument("rev", metavar="REV", help="a commit id from crmtui history")
+
+    p = command("edit", "open a record in $EDITOR, validate, commit")
+    p.add_argument("who", metavar="WHO")
+
+    command("check", "validate every file; exit 1 when any is broken", listing)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args, parser)
+    except AmbiguousError as error:
+        print(f"crmtui: {error}", file=sys.stderr)
+        return error.exit_code
+    except CrmError as error:
+        print(f"crmtui: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("crmtui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    command = args.command
+    book_path = getattr(args, "book", None)
+    if command == "init":
+        return cmd_init(args.path or book_path or default_book())
+    if command == "demo":
+        return cmd_demo(args)
+    from crmtui.service import Service
+
+    service = Service.open(book_path or default_book())
+    if command is None:
+        return open_tui(service.book.root)
+    handler = globals()[f"cmd_{command}"]
+    try:
+        return handler(service, args)
+    finally:
+        for notice in service.notices():
+            print(f"crmtui: {notice}", file=sys.stderr)
+
+
+def open_tui(root: Path) -> int:
+    try:
+        from crmtui.tui.app import run_app
+    except ImportError:
+        print(f"The book is at {root}. The TUI is not built yet; try: crmtui --book {shlex.quote(str(root))} due")
+        return 0
+    return run_app(root)
+
+
+def cmd_init(path: Path) -> int:
+    from crmtui.service import init_book
+
+    book = init_book(path)
+    print(f"Created a book at {book.root}")
+    print(f"Add your first customer: crmtui --book {shlex.quote(str(book.root))} add \"Ana López\" --company Acme")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from crmtui.demo import build_demo
+
+    root = build_demo(args.path)
+    quoted = shlex.quote(str(root))
+    print(f"Built a demo book at {root}")
+    if args.no_open:
+        print(f"Try: crmtui --book {quoted} due   ·   crmtui --book {quoted} history   ·   crmtui --book {quoted}")
+        return 0
+    return open_tui(root)
+
+
+def _emit_json(value) -> int:
+    from crmtui.cli_render import to_json
+
+    print(to_json(value))
+    return 0
+
+
+def cmd_add(service, args) -> int:
+    customer = service.add_customer(
+        args.name, company=args.company, title=args.title, emails=args.email, phones=args.phone, tags=args.tag,
+        tier=args.tier, stage=args.stage, birthday=args.birthday, keep_in_touch=args.keep_in_touch,
+        referred_by=args.referred_by,
+    )
+    from crmtui.cli_render import clean
+
+    print(f"Added {clean(customer.name)} as customers/{customer.handle}.toml")
+    return 0
+
+
+def cmd_log(service, args) -> int:
+    from crmtui.cli_render import clean
+
+    customer = service.resolve(args.who)
+    saved = service.log_interaction(customer.handle, args.summary, kind=args.kind, at=args.at,
+                                    follow_up=args.follow_up)
+    follow = f"; follow up on {saved.open_reminders[-1].due}" if args.follow_up else ""
+    print(f"Logged {args.kind.lower()} with {clean(saved.name)}{follow}")
+    return 0
+
+
+def _next_due(service, customer):
+    from crmtui.domain.reminders import customer_due
+    from datetime import date
+
+    items = customer_due(customer, service.today(), service.snapshot.settings, date.max)
+    items.sort(key=lambda item: item.due)
+    return items
+
+
+def cmd_show(service, args) -> int:
+    from crmtui import cli_render as r
+    from datetime import timedelta
+
+    customer = service.resolve(args.who)
+    st = service.standing(customer)
+    due = _next_due(service, customer)
+    if args.json:
+        return _emit_json(r.customer_full(customer, st, due))
+    horizon = service.today() + timedelta(days=60)
+    shown = [d for d in due if d.due <= horizon][:8]
+    referrer = service.snapshot.customer(customer.referred_by) if customer.referred_by else None
+    print(r.show_text(customer, st, shown, service.snapshot.settings.currency, service.today(),
+                      service.referrals(customer.handle), referrer))
+    return 0
+
+
+def cmd_list(service, args) -> int:
+    from crmtui import cli_render as r
+    from crmtui.domain.record import STAGES, TIERS
+
+    if args.tier and args.tier.lower() not in (*TIERS, "unranked"):
+        raise CrmError(f"unknown tier '{args.tier}'; use one of {', '.join(TIERS)}, unranked")
+    if args.stage and args.stage.lower() not in STAGES:
+        raise CrmError(f"unknown stage '{args.stage}'; use one of {', '.join(STAGES)}")
+    rows = []
+    for customer in sorted(service.customers, key=lambda c: c.name.lower()):
+        st = service.standing(customer)
+        if args.tier and (st.tier or "unranked") != args.tier.lower():
+            continue
+        if args.stage and customer.stage != args.stage.lower():
+            continue
+        if args.tag and args.tag.lower() not in (t.lower() for t in customer.tags):
+            continue
+        due = _next_due(service, customer)
+        rows.append((customer, st, due[0] if due else None))
+    if args.json:
+        return _emit_json([r.customer_summary(c, st, d) for c, st, d in rows])
+    if not rows:
+        print("No customers match." if service.customers else "The book is empty. Add someone: crmtui add NAME")
+        return 0
+    print(r.table(
+        [[r.clean(c.name), r.clean(c.company), r.tier_label(st).split(" ")[0], c.stage,
+          f"{d.due} {r.clean(d.text)}"[:40] if d else ""] for c, st, d in rows],
+        ["NAME", "COMPANY", "TIER", "STAGE", "NEXT"],
+    ))
+    _warn_problems(service)
+    return 0
+
+
+def _warn_problems(service) -> None:
+    if service.problems:
+        count = len(service.problems)
+        print(f"crmtui: {count} file{'s' if count > 1 else ''} could not be read; see: crmtui check", file=sys.stderr)
+
+
+def cmd_search(service, args) -> int:
+    from crmtui import cli_render as r
+
+    if args.limit < 1:
+        raise CrmError("--limit must be at least 1")
+    results = service.search(" ".join(args.query), limit=args.limit)
+    if args.json:
+        return _emit_json([{"handle": c.handle, "name": c.name, "company": c.company, "emails": c.emails,
+                            "score": round(h.rank, 1)} for c, h in results])
+    if not results:
+        print("No match.")
+        return 1
+    for customer, hit in results:
+        print(f"{customer.handle:<28} {r.clean(customer.name):<28} {r.clean(customer.company)}")
+    return 0
+
+
+def cmd_due(service, args) -> int:
+    from crmtui import cli_render as r
+
+    if args.within < 0:
+        raise CrmError("--within must be 0 or more days")
+    items = service.due(args.within)
+    if args.json:
+        return _emit_json([r.due_json(i) | {"bucket": i.bucket(service.today())} for i in items])
+    print(r.due_text(items, service.today()))
+    _warn_problems(service)
+    return 0
+
+
+def cmd_done(service, args) -> int:
+    from crmtui.cli_render import clean
+
+    customer = service.resolve(args.who)
+    reminder = service.find_reminder(customer, " ".join(args.text) or None)
+    saved, reminder, next_due = service.mark_done(customer.handle, reminder.index)
+    if next_due:
+        print(f"Done: {clean(reminder.text)} ({clean(saved.name)}); next due {next_due}")
+    else:
+        print(f"Done: {clean(reminder.text)} ({clean(saved.name)})")
+    return 0
+
+
+def cmd_tiers(service, args) -> int:
+    from crmtui import cli_render as r
+
+    rows = service.tiers()
+    if args.json:
+        return _emit_json({"currency": service.snapshot.settings.currency,
+                           "tiers": [{"tier": row.tier, "count": row.count, "value": row.value,
+                                      "customers": list(row.handles)} for row in rows]})
+    width = shutil.get_terminal_size().columns
+    print(r.pyramid_text(rows, service.snapshot.settings.currency, width, sys.stdout.isatty()))
+    return 0
+
+
+def cmd_history(service, args) -> int:
+    from crmtui import cli_render as r
+
+    handle = None
+    if args.who:
+        handle = _history_handle(service, args.who)
+    if args.limit < 1:
+        raise CrmError("--limit must be at least 1")
+    entries = service.history(handle, limit=args.limit)
+    if args.json:
+        return _emit_json([{"commit": e.commit.sha, "when": e.commit.when, "author": e.commit.author,
+                            "subject": e.commit.subject, "file": e.path, "handle": e.handle,
+                            "changes": list(e.phrases)} for e in entries])
+    if not entries:
+        print("No history yet.")
+        return 0
+    last_sha = None
+    for entry in entries:
+        c = entry.commit
+        if c.sha != last_sha:
+            if last_sha and args.patch:
+                print()
+            print(f"{r.style(c.short, '33')}  {c.when:%Y-%m-%d %H:%M}  {r.clean(c.author):<14} {r.clean(c.subject)}")
+            last_sha = c.sha
+            if args.patch:
+                print(service.patch(c.sha, handle))
+                continue
+        if entry.phrases and not args.patch:
+            prefix = "" if handle else f"{entry.handle or entry.path}: "
+            print(f"          {prefix}{r.clean('; '.join(entry.phrases))}")
+    return 0
+
+
+def _history_handle(service, who: str) -> str:
+    handle = who.removesuffix(".toml").rsplit("/", 1)[-1]
+    if handle in service.snapshot.records:
+        return handle
+    if service.git.log(service.book.rel(handle), limit=1):
+        return handle  # a deleted record still has its history
+    return service.resolve(who).handle
+
+
+def cmd_restore(service, args) -> int:
+    from crmtui.cli_render import clean
+
+    handle = _history_handle(service, args.who)
+    customer, sha = service.restore(handle, args.rev)
+    print(f"Restored {clean(customer.name)} to {sha[:8]} (a new commit; nothing was lost)")
+    return 0
+
+
+def cmd_edit(service, args) -> int:
+    customer_handle = _edit_handle(service, args.who)
+    path = service.book.root / service.book.rel(customer_handle)
+    service.git.notices.extend(service.settle_outside_edits())
+    before = path.read_text("utf-8") if path.exists() else None
+    while True:
+        run_editor(path)
+        subject, problem = service.commit_edit(customer_handle, before)
+        if problem is None:
+            print(f"Committed: {subject}" if subject else "No change.")
+            return 0
+        print(f"crmtui: {problem}", file=sys.stderr)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CrmError(f"{path.name} is left as you wrote it, uncommitted; fix it with: crmtui edit {customer_handle}")
+        answer = input("Edit again? [Y/n] ").strip().lower()
+        if answer in ("n", "no"):
+            raise CrmError(f"{path.name} is left as you wrote it, uncommitted; fix it with: crmtui edit {customer_handle}")
+
+
+def _edit_handle(service, who: str) -> str:
+    handle = who.removesuffix(".toml").rsplit("/", 1)[-1]
+    if handle in service.snapshot.records:  # broken files can be edited too
+        return handle
+    return service.resolve(who).handle
+
+
+def editor_command() -> list[str]:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ("vi" if shutil.which("vi") else "nano")
+    return shlex.split(editor)
+
+
+def run_editor(path: Path) -> None:
+    command = editor_command()
+    try:
+        result = subprocess.run([*command, str(path)])
+    except FileNotFoundError:
+        raise CrmError(f"cannot run the editor '{command[0]}'; set $EDITOR") from None
+    if result.returncode != 0:
+        raise CrmError(f"the editor exited with status {result.returncode}; nothing was committed")
+
+
+def cmd_check(service, args) -> int:
+    problems = service.problems
+    count = len(service.snapshot.records)
+    if args.json:
+        _emit_json({"records": count, "problems": [
+            {"path": p.path, "line": p.line, "col": p.col, "message": p.message} for p in problems]})
+        return 1 if problems else 0
+    from crmtui.cli_render import clean
+
+    for problem in problems:
+        print(clean(problem))
+    if problems:
+        print(f"{len(problems)} of {count} files have problems.", file=sys.stderr)
+        return 1
+    print(f"All {count} records are valid.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

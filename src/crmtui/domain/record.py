@@ -1,0 +1,308 @@
+"""The customer record: what a file in customers/ means, and its validation.
+
+A record is built from the plain data a TOML parser returns. Validation
+returns every issue with the key path it concerns, so storage can point at the
+line and column; the record itself is built only when there is none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from crmtui.domain.dates import DateError, Duration, parse_duration
+
+STAGES = ("prospect", "customer", "former")
+TIERS = ("platinum", "gold", "iron", "lead")
+DEAL_STATUSES = ("open", "won", "lost")
+DEFAULT_KINDS = ("call", "email", "meeting", "message", "note", "feedback")
+
+KNOWN_KEYS = (
+    "name", "company", "title", "emails", "phones", "tags", "stage", "tier", "owner",
+    "birthday", "keep_in_touch", "referred_by", "notes", "links", "deals", "reminders",
+    "interactions",
+)
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something wrong in a record, at a key path like ("deals", 1, "status")."""
+
+    path: KeyPath
+    message: str
+
+
+class RecordError(ValueError):
+    def __init__(self, issues: list[Issue]):
+        super().__init__("; ".join(issue.message for issue in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class Birthday:
+    month: int
+    day: int
+    year: int | None = None
+
+    def __str__(self) -> str:
+        if self.year:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+@dataclass(frozen=True)
+class Deal:
+    title: str
+    amount: float
+    status: str
+    cost: float | None = None
+    date: date | None = None
+
+    @property
+    def margin(self) -> float:
+        return self.amount - (self.cost or 0)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    index: int  # position in the file's [[reminders]], how writes find it again
+    due: date
+    text: str
+    every: Duration | None = None
+    done: date | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    at: datetime
+    kind: str
+    summary: str
+
+
+@dataclass
+class Customer:
+    handle: str
+    name: str
+    company: str = ""
+    title: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    stage: str = "customer"
+    tier_override: str | None = None
+    owner: str = ""
+    birthday: Birthday | None = None
+    keep_in_touch: Duration | None = None
+    referred_by: str = ""
+    notes: str = ""
+    links: dict[str, str] = field(default_factory=dict)
+    deals: list[Deal] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)  # oldest first
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept as they are
+
+    @property
+    def last_interaction(self) -> Interaction | None:
+        return self.interactions[-1] if self.interactions else None
+
+    @property
+    def open_reminders(self) -> list[Reminder]:
+        return sorted((r for r in self.reminders if r.done is None), key=lambda r: r.due)
+
+
+def parse_birthday(value: Any) -> Birthday:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return Birthday(value.month, value.day, value.year)
+    text = str(value).strip()
+    match = re.fullmatch(r"(?:(\d{4})-|--)?(\d{1,2})-(\d{1,2})", text)
+    if match:
+        year = int(match.group(1)) if match.group(1) else None
+        month, day = int(match.group(2)), int(match.group(3))
+        try:
+            date(year or 2000, month, day)  # 2000 is a leap year: 02-29 is fine
+        except ValueError:
+            pass
+        else:
+            return Birthday(month, day, year)
+    raise DateError(f"birthday '{text}' is not a date; write 1984-03-12, or \"03-12\" when the year is unknown")
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise DateError(f"'{value}' is not a date like 2026-12-01")
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+        except ValueError:
+            pass
+    raise DateError(f"'{value}' is not a date and time like 2026-11-20T14:30:00")
+
+
+class _Reader:
+    """Collects issues while turning plain data into typed values."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def fail(self, path: KeyPath, message: str) -> None:
+        self.issues.append(Issue(path, message))
+
+    def text(self, data: dict, key: str, path: KeyPath, required: bool = False) -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(path + (key,), f"'{key}' is missing")
+            return ""
+        if not isinstance(value, str):
+            self.fail(path + (key,), f"'{key}' should be text in quotes")
+            return ""
+        if required and not value.strip():
+            self.fail(path + (key,), f"'{key}' is empty")
+        return value
+
+    def texts(self, data: dict, key: str) -> list[str]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):  # a lone string is read as a one-item list
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail((key,), f"'{key}' should be a list of texts, like [\"a\", \"b\"]")
+            return []
+        return list(value)
+
+    def choice(self, data: dict, key: str, choices: tuple[str, ...], path: KeyPath) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or value.lower() not in choices:
+            self.fail(path + (key,), f"'{key}' is {value!r}; it should be one of {', '.join(choices)}")
+            return None
+        return value.lower()
+
+    def number(self, data: dict, key: str, path: KeyPath, required: bool = False) -> float | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(path + (key,), f"'{key}' is missing")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(path + (key,), f"'{key}' should be a number without quotes")
+            return None
+        return value
+
+    def convert(self, data: dict, key: str, path: KeyPath, convert, required: bool = False):
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(path + (key,), f"'{key}' is missing")
+            return None
+        try:
+            return convert(value)
+        except DateError as error:
+            self.fail(path + (key,), f"'{key}': {error}")
+            return None
+
+    def tables(self, data: dict, key: str) -> list[dict]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail((key,), f"'{key}' should be written as [[{key}]] tables")
+            return []
+        return value
+
+
+def customer_from_data(handle: str, data: dict[str, Any]) -> Customer:
+    """Build a Customer from parsed TOML data, or raise RecordError with every issue."""
+    read = _Reader()
+    name = read.text(data, "name", (), required=True)
+    links = data.get("links", {})
+    if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
+        read.fail(("links",), "'links' should be a [links] table of texts")
+        links = {}
+
+    deals = []
+    for i, row in enumerate(read.tables(data, "deals")):
+        path = ("deals", i)
+        status = read.choice(row, "status", DEAL_STATUSES, path) or "open"
+        amount = read.number(row, "amount", path, required=True)
+        deals.append(
+            Deal(
+                title=read.text(row, "title", path),
+                amount=amount or 0,
+                status=status,
+                cost=read.number(row, "cost", path),
+                date=read.convert(row, "date", path, _as_date),
+            )
+        )
+
+    reminders = []
+    for i, row in enumerate(read.tables(data, "reminders")):
+        path = ("reminders", i)
+        due = read.convert(row, "due", path, _as_date, required=True)
+        reminders.append(
+            Reminder(
+                index=i,
+                due=due or date.min,
+                text=read.text(row, "text", path),
+                every=read.convert(row, "every", path, parse_duration),
+                done=read.convert(row, "done", path, _as_date),
+            )
+        )
+
+    interactions = []
+    for i, row in enumerate(read.tables(data, "interactions")):
+        path = ("interactions", i)
+        at = read.convert(row, "at", path, _as_datetime, required=True)
+        interactions.append(
+            Interaction(at=at or datetime.min, kind=read.text(row, "kind", path) or "note",
+                        summary=read.text(row, "summary", path))
+        )
+    interactions.sort(key=lambda item: item.at)
+
+    customer = Customer(
+        handle=handle,
+        name=name.strip(),
+        company=read.text(data, "company", ()),
+        title=read.text(data, "title", ()),
+        emails=read.texts(data, "emails"),
+        phones=read.texts(data, "phones"),
+        tags=read.texts(data, "tags"),
+        stage=read.choice(data, "stage", STAGES, ()) or "customer",
+        tier_override=read.choice(data, "tier", TIERS, ()),
+        owner=read.text(data, "owner", ()),
+        birthday=read.convert(data, "birthday", (), parse_birthday),
+        keep_in_touch=read.convert(data, "keep_in_touch", (), parse_duration),
+        referred_by=read.text(data, "referred_by", ()),
+        notes=read.text(data, "notes", ()),
+        links=dict(links),
+        deals=deals,
+        reminders=reminders,
+        interactions=interactions,
+        extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
+    )
+    if read.issues:
+        raise RecordError(read.issues)
+    return customer

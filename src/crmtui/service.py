@@ -1,0 +1,410 @@
+"""The use cases the CLI and the TUI share. Each one validates, writes, commits.
+
+Before any write, edits made outside crmtui (an editor, sed) are committed in a
+commit of their own, so the program's commit contains only the program's change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import tomlkit
+
+from crmtui.domain import reminders as reminders_mod
+from crmtui.domain.changes import describe_change, edit_subject
+from crmtui.domain.dates import DateError, as_date, as_datetime, parse_duration, parse_when
+from crmtui.domain.record import STAGES, TIERS, Customer, Reminder, parse_birthday
+from crmtui.domain.search import Hit, SearchEntry, SearchIndex, clear_winner
+from crmtui.domain.slug import HANDLE, unique_handle
+from crmtui.domain.tiers import Standing, TierRow, pyramid, standing
+from crmtui.errors import AmbiguousError, CrmError
+from crmtui.storage.book import CUSTOMERS, SETTINGS, Book, Snapshot, write_default_settings
+from crmtui.storage.git_repo import Commit, GitRepo
+from crmtui.storage.record_file import append_table, check_text, edit_record, table_at, write_new_record, write_text
+from crmtui.storage.toml_text import Problem, decode, parse
+
+
+def current_time() -> datetime:
+    """Now, or the fixed moment in $CRMTUI_NOW (tests and reproducible demos)."""
+    fixed = os.environ.get("CRMTUI_NOW")
+    if fixed:
+        return datetime.fromisoformat(fixed)
+    return datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    commit: Commit
+    handle: str | None  # the record it concerns (None for other files)
+    path: str
+    phrases: tuple[str, ...]
+
+
+def init_book(path: Path) -> Book:
+    root = Path(path).expanduser()
+    if (root / SETTINGS).exists():
+        raise CrmError(f"{root} is already a crmtui book")
+    if root.exists() and not root.is_dir():
+        raise CrmError(f"{root} is a file, not a folder")
+    (root / CUSTOMERS).mkdir(parents=True, exist_ok=True)
+    write_default_settings(root)
+    (root / CUSTOMERS / ".gitkeep").touch()
+    git = GitRepo(root.resolve())
+    if not git.is_repo():
+        git.init()
+    git.commit([SETTINGS, f"{CUSTOMERS}/.gitkeep"], "Create the book")
+    book = Book(root.resolve())
+    return book
+
+
+class Service:
+    def __init__(self, book: Book, now: Callable[[], datetime] = current_time):
+        self.book = book
+        self.git = GitRepo(book.root)
+        self.now = now
+        self._snapshot: Snapshot | None = None
+        self._index: SearchIndex | None = None
+
+    @classmethod
+    def open(cls, path: Path, now: Callable[[], datetime] = current_time) -> "Service":
+        return cls(Book.open(path), now)
+
+    # ---- reading -----------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self._snapshot = self.book.load()
+        return self._snapshot
+
+    def reload(self, progress=None) -> Snapshot:
+        self._snapshot = self.book.load(progress)
+        self._index = None
+        return self._snapshot
+
+    def today(self) -> date:
+        return self.now().date()
+
+    @property
+    def customers(self) -> list[Customer]:
+        return self.snapshot.customers
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.snapshot.problems
+
+    @property
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            self._index = SearchIndex([
+                SearchEntry(c.handle, c.name, c.company, tuple(c.emails), tuple(c.tags), tuple(c.phones))
+                for c in self.customers
+            ])
+        return self._index
+
+    def search(self, query: str, limit: int | None = None) -> list[tuple[Customer, Hit]]:
+        hits = self.index.search(query, limit)
+        return [(self.snapshot.customer(h.handle), h) for h in hits]
+
+    def standing(self, customer: Customer) -> Standing:
+        return standing(customer, self.today(), self.snapshot.settings)
+
+    def resolve(self, who: str) -> Customer:
+        """A WHO argument: a file name, or a query that clearly means one record."""
+        who = who.strip()
+        handle = who.removesuffix(".toml").rsplit("/", 1)[-1]
+        record = self.snapshot.records.get(handle)
+        if record is not None:
+            if record.customer is None:
+                raise CrmError(f"{record.problem}; fix it with: crmtui edit {handle}")
+            return record.customer
+        hits = self.index.search(who, limit=8)
+        winner = clear_winner(hits)
+        if winner:
+            return self.snapshot.customer(winner.handle)
+        if not hits:
+            raise CrmError(f"no customer matches '{who}'; try: crmtui search {who}")
+        names = "; ".join(f"{h.handle} ({self.snapshot.customer(h.handle).name})" for h in hits[:6])
+        raise AmbiguousError(f"'{who}' matches several customers: {names}; name one by its file name")
+
+    def due(self, within: int = 7):
+        return reminders_mod.due_items(self.customers, self.today(), self.snapshot.settings, within)
+
+    def tiers(self) -> list[TierRow]:
+        return pyramid(self.customers, self.today(), self.snapshot.settings)
+
+    def referrals(self, handle: str) -> list[Customer]:
+        return [c for c in self.customers if c.referred_by == handle]
+
+    # ---- writing -----------------------------------------------------------------
+
+    def _commit(self, paths: list[str], message: str) -> None:
+        self.git.commit(paths, message)
+
+    def settle_outside_edits(self) -> list[str]:
+        """Commit valid edits made outside crmtui; report broken ones. Returns notices."""
+        notices, valid, names = [], [], []
+        if not self.git.is_repo():
+            return notices
+        for status, rel in self.git.pending(CUSTOMERS, SETTINGS):
+            if not rel.endswith(".toml"):
+                continue
+            path = self.book.root / rel
+            if status != "D":
+                if rel == SETTINGS:
+                    problem = self.book.read_settings()[1]
+                else:
+                    try:
+                        problem = check_text(rel, path.stem, decode(path.read_bytes()))[2]
+                    except (OSError, UnicodeDecodeError) as error:
+                        problem = Problem(rel, 1, 1, f"cannot read: {error}")
+                if problem:
+                    notices.append(f"{problem} (an outside edit, left uncommitted until it is fixed)")
+                    continue
+            valid.append(rel)
+            names.append(Path(rel).name)
+        if valid:
+            verb = "Delete" if len(valid) == 1 and not (self.book.root / valid[0]).exists() else "Edit"
+            subject = f"{verb} {names[0]} outside crmtui" if len(valid) == 1 else f"Edit {len(valid)} files outside crmtui"
+            body = "\n".join(valid) if len(valid) > 1 else ""
+            self._commit(valid, subject + ("\n\n" + body if body else ""))
+        return notices
+
+    def _write(self, handle: str, mutate, message: Callable[[Customer], str]) -> Customer:
+        notices = self.settle_outside_edits()
+        self.git.notices.extend(notices)
+        rel = self.book.rel(handle)
+        result = edit_record(self.book.root, rel, mutate)
+        self._commit([rel], message(result.customer))
+        self._refresh(handle)
+        return result.customer
+
+    def _refresh(self, handle: str) -> None:
+        if self._snapshot is not None:
+            self.book.reload_one(self._snapshot, handle)
+            self._index = None
+
+    def add_customer(self, name: str, *, company: str = "", title: str = "", emails=(), phones=(), tags=(),
+                     tier: str | None = None, stage: str | None = None, birthday: str | None = None,
+                     keep_in_touch: str | None = None, referred_by: str | None = None, notes: str = "") -> Customer:
+        name = " ".join(name.split())
+        if not name:
+            raise CrmError("a customer needs a name")
+        if tier and tier.lower() not in TIERS:
+            raise CrmError(f"unknown tier '{tier}'; use one of {', '.join(TIERS)}")
+        if stage and stage.lower() not in STAGES:
+            raise CrmError(f"unknown stage '{stage}'; use one of {', '.join(STAGES)}")
+        doc = tomlkit.document()
+        doc["name"] = name
+        for key, value in (("company", company), ("title", title)):
+            if value:
+                doc[key] = value
+        for key, values in (("emails", emails), ("phones", phones), ("tags", tags)):
+            values = [v.strip() for v in values if v.strip()]
+            if values:
+                doc[key] = values
+        doc["stage"] = (stage or "prospect").lower()
+        if tier:
+            doc["tier"] = tier.lower()
+        if birthday:
+            try:
+                parsed = parse_birthday(birthday)
+            except DateError as error:
+                raise CrmError(str(error)) from None
+            doc["birthday"] = date(parsed.year, parsed.month, parsed.day) if parsed.year else str(parsed)
+        if keep_in_touch:
+            doc["keep_in_touch"] = str(_duration(keep_in_touch))
+        if referred_by:
+            doc["referred_by"] = self.resolve(referred_by).handle
+        if notes:
+            doc["notes"] = notes
+        self.git.notices.extend(self.settle_outside_edits())
+        taken = set(self.snapshot.records) | {p.stem for p in self.book.customer_paths()}
+        handle = unique_handle(name, taken)
+        rel = self.book.rel(handle)
+        result = write_new_record(self.book.root, rel, doc)
+        self._commit([rel], f"Add {name}")
+        self._refresh(handle)
+        return result.customer
+
+    def log_interaction(self, handle: str, summary: str, kind: str = "note", at: str | datetime | None = None,
+                        follow_up: str | date | None = None) -> Customer:
+        summary = summary.strip()
+        if not summary:
+            raise CrmError("say what happened: the summary is empty")
+        kind = kind.lower().strip()
+        kinds = self.snapshot.settings.kinds
+        if kind not in kinds:
+            raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
+        now = self.now()
+        when = as_datetime(self._when(at, now)) if at else now
+        due = as_date(self._when(follow_up, now)) if follow_up else None
+        if due is not None and due < now.date():
+            raise CrmError(f"the follow-up date {due} is in the past")
+
+        def mutate(doc):
+            append_table(doc, "interactions", {"at": when, "kind": kind, "summary": summary})
+            if due is not None:
+                append_table(doc, "reminders", {"due": due, "text": f"Follow up: {summary}"})
+
+        def message(customer: Customer) -> str:
+            text = f"Log {kind} with {customer.name}"
+            return text + (f"\n\nFollow up on {due}." if due else "")
+
+        return self._write(handle, mutate, message)
+
+    def _when(self, value, now: datetime):
+        if isinstance(value, (date, datetime)):
+            return value
+        try:
+            return parse_when(value, now)
+        except DateError as error:
+            raise CrmError(str(error)) from None
+
+    def find_reminder(self, customer: Customer, text: str | None = None) -> Reminder:
+        open_ones = customer.open_reminders
+        if not open_ones:
+            raise CrmError(f"{customer.name} has no open reminder")
+        if not text:
+            return open_ones[0]
+        index = SearchIndex([SearchEntry(str(r.index), r.text) for r in open_ones])
+        hits = index.search(text)
+        winner = clear_winner(hits) or (hits[0] if len(hits) == 1 else None)
+        if winner is None:
+            listing = "; ".join(f"{r.due} {r.text}" for r in open_ones)
+            raise AmbiguousError(f"'{text}' does not name one reminder of {customer.name}: {listing}")
+        return next(r for r in open_ones if str(r.index) == winner.handle)
+
+    def mark_done(self, handle: str, index: int) -> tuple[Customer, Reminder, date | None]:
+        """Mark [[reminders]] number `index` done; a recurring one moves forward instead."""
+        customer = self.snapshot.customer(handle)
+        reminder = next((r for r in customer.reminders if r.index == index), None) if customer else None
+        if reminder is None or reminder.done is not None:
+            raise CrmError("that reminder is not open any more; reload")
+        today = self.today()
+        next_due = reminders_mod.advance(reminder, today)
+
+        def mutate(doc):
+            table = table_at(doc, "reminders", index)
+            if next_due is not None:
+                table["due"] = next_due
+            else:
+                table["done"] = today
+
+        def message(c: Customer) -> str:
+            subject = f"Done: {reminder.text or 'reminder'} ({c.name})"
+            return subject + (f"\n\nRecurring: next due {next_due}." if next_due else "")
+
+        return self._write(handle, mutate, message), reminder, next_due
+
+    def snooze(self, handle: str, index: int, until: str | date) -> tuple[Customer, date]:
+        customer = self.snapshot.customer(handle)
+        reminder = next((r for r in customer.reminders if r.index == index), None) if customer else None
+        if reminder is None:
+            raise CrmError("that reminder is not there any more; reload")
+        new_due = as_date(self._when(until, self.now()))
+        if new_due <= self.today():
+            raise CrmError("snooze to a day after today")
+
+        def mutate(doc):
+            table_at(doc, "reminders", index)["due"] = new_due
+
+        saved = self._write(handle, mutate,
+                            lambda c: f"Snooze: {reminder.text or 'reminder'} ({c.name}) to {new_due}")
+        return saved, new_due
+
+    def restore(self, handle: str, rev: str) -> tuple[Customer, str]:
+        sha = self.git.resolve(rev)
+        rel = self.book.rel(handle)
+        text = self.git.show_file(sha, rel)
+        if text is None:
+            raise CrmError(f"{rel} did not exist at {rev}; see: crmtui history {handle}")
+        _, customer, problem = check_text(rel, handle, decode(text.encode("utf-8")))
+        if problem:
+            raise CrmError(f"the version at {rev} does not validate ({problem}); not restored")
+        self.git.notices.extend(self.settle_outside_edits())
+        current = self.book.root / rel
+        if current.exists() and current.read_bytes() == text.encode("utf-8"):
+            raise CrmError(f"{customer.name} is already as it was at {rev}")
+        when = self.git.commit_time(sha).strftime("%Y-%m-%d %H:%M")
+        write_text(self.book.root, rel, text)
+        self._commit([rel], f"Restore {customer.name} to the version of {when} ({sha[:8]})")
+        self._refresh(handle)
+        return customer, sha
+
+    def commit_edit(self, handle: str, before_text: str | None) -> tuple[str | None, Problem | None]:
+        """After an editor session on a record: validate, then commit with a summary."""
+        rel = self.book.rel(handle)
+        path = self.book.root / rel
+        if not path.exists():
+            self._refresh(handle)
+            if before_text is not None and self.git.commit([rel], f"Delete {handle}.toml"):
+                return "deleted", None
+            return None, None
+        text = decode(path.read_bytes())
+        after, customer, problem = check_text(rel, handle, text)
+        self._refresh(handle)
+        if problem:
+            return None, problem
+        if before_text is not None and text == before_text:
+            return None, None
+        before = None
+        if before_text is not None:
+            try:
+                before = parse(before_text)
+            except Exception:
+                before = {}
+        phrases = describe_change(before, after)
+        subject = edit_subject(customer.name, phrases) if before is not None else f"Add {customer.name}"
+        self._commit([rel], subject)
+        return subject, None
+
+    def notices(self) -> list[str]:
+        out, self.git.notices = self.git.notices, []
+        return out
+
+    # ---- history -----------------------------------------------------------------
+
+    def history(self, handle: str | None = None, limit: int = 50) -> list[HistoryEntry]:
+        rel = self.book.rel(handle) if handle else None
+        entries = []
+        for commit in self.git.log(rel, limit=limit):
+            for change in commit.changes:
+                if rel and change.path != rel:
+                    continue
+                entries.append(HistoryEntry(commit, _handle_of(change.path), change.path,
+                                            tuple(self._phrases(change))))
+            if not commit.changes:
+                entries.append(HistoryEntry(commit, None, "", ()))
+        return entries
+
+    def _phrases(self, change) -> list[str]:
+        if not change.path.endswith(".toml"):
+            return []
+        try:
+            old = parse(self.git.blob(change.old_blob)) if change.old_blob else None
+            new = parse(self.git.blob(change.new_blob)) if change.new_blob else None
+        except Exception:
+            return ["changed (a version did not parse)"]
+        return describe_change(old, new)
+
+    def patch(self, sha: str, handle: str | None = None) -> str:
+        return self.git.patch(sha, self.book.rel(handle) if handle else None)
+
+
+def _handle_of(path: str) -> str | None:
+    if path.startswith(CUSTOMERS + "/") and path.endswith(".toml"):
+        stem = path[len(CUSTOMERS) + 1 : -5]
+        return stem if HANDLE.match(stem) or "/" not in stem else None
+    return None
+
+
+def _duration(text: str):
+    try:
+        return parse_duration(text)
+    except DateError as error:
+        raise CrmError(str(error)) from None

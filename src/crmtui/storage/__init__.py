@@ -1,0 +1,1 @@
+"""The book on disk: reading, atomic writing, validation, and the git layer."""

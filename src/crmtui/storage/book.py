@@ -1,0 +1,154 @@
+"""The book folder: settings, the customer files, and a summary cache.
+
+Loading stats every file and re-parses only those whose (mtime, size) changed
+since the cache was written; the cache lives inside .git so it never enters
+the book's history, and a missing or corrupt cache is silently rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from crmtui import __version__
+from crmtui.domain.record import Customer, RecordError
+from crmtui.domain.settings import DEFAULT_SETTINGS_TOML, Settings, settings_from_data
+from crmtui.errors import CrmError
+from crmtui.storage.atomic import atomic_write
+from crmtui.storage.record_file import RecordFile, read_record, stamp_of
+from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_problem
+
+SETTINGS = "crm.toml"
+CUSTOMERS = "customers"
+GITATTRIBUTES = ".gitattributes"
+CACHE_FORMAT = 1
+
+
+@dataclass
+class Snapshot:
+    """Everything read from the book at one moment."""
+
+    settings: Settings
+    records: dict[str, RecordFile]  # by handle
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def customers(self) -> list[Customer]:
+        return [r.customer for r in self.records.values() if r.customer is not None]
+
+    def customer(self, handle: str) -> Customer | None:
+        record = self.records.get(handle)
+        return record.customer if record else None
+
+
+class Book:
+    def __init__(self, root: Path):
+        self.root = root
+
+    @classmethod
+    def open(cls, path: Path) -> "Book":
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise CrmError(f"no book at {root}; create one with: crmtui init {root}")
+        if not root.is_dir():
+            raise CrmError(f"{root} is a file, not a book folder")
+        if not (root / SETTINGS).exists() and not (root / CUSTOMERS).is_dir():
+            raise CrmError(f"{root} is not a crmtui book (no crm.toml or customers/); create one with: crmtui init {root}")
+        return cls(root.resolve())
+
+    @property
+    def customers_dir(self) -> Path:
+        return self.root / CUSTOMERS
+
+    def rel(self, handle: str) -> str:
+        return f"{CUSTOMERS}/{handle}.toml"
+
+    def customer_paths(self) -> list[Path]:
+        try:
+            entries = os.scandir(self.customers_dir)
+        except FileNotFoundError:
+            return []
+        with entries:
+            return sorted(Path(e.path) for e in entries if e.name.endswith(".toml") and not e.name.startswith("."))
+
+    def read_settings(self) -> tuple[Settings, Problem | None]:
+        path = self.root / SETTINGS
+        if not path.exists():
+            return Settings(), None
+        try:
+            text = decode(path.read_bytes())
+            data = parse(text)
+        except tomllib.TOMLDecodeError as error:
+            return Settings(), syntax_problem(SETTINGS, error)
+        except (UnicodeDecodeError, OSError) as error:
+            return Settings(), Problem(SETTINGS, 1, 1, f"cannot read: {error}")
+        try:
+            return settings_from_data(data), None
+        except RecordError as error:
+            line, col = locate(text, error.issues[0].path)
+            return Settings(), Problem(SETTINGS, line, col, error.issues[0].message)
+
+    def load(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
+        settings, settings_problem = self.read_settings()
+        cache = self._read_cache()
+        paths = self.customer_paths()
+        records: dict[str, RecordFile] = {}
+        parsed = 0
+        for number, path in enumerate(paths):
+            handle = path.stem
+            cached = cache.get(handle)
+            if cached is not None and cached.stamp == stamp_of(path) and cached.stamp is not None:
+                records[handle] = cached
+                continue
+            records[handle] = read_record(self.root, path)
+            parsed += 1
+            if progress and parsed % 200 == 0:
+                progress(number + 1, len(paths))
+        if parsed or len(cache) != len(records):
+            self._write_cache(records)
+        problems = [r.problem for r in records.values() if r.problem]
+        if settings_problem:
+            problems.insert(0, settings_problem)
+        return Snapshot(settings, records, problems)
+
+    def reload_one(self, snapshot: Snapshot, handle: str) -> None:
+        """Refresh one record in a snapshot after a write."""
+        path = self.customers_dir / f"{handle}.toml"
+        if path.exists():
+            snapshot.records[handle] = read_record(self.root, path)
+        else:
+            snapshot.records.pop(handle, None)
+        snapshot.problems = [r.problem for r in snapshot.records.values() if r.problem]
+
+    # ---- cache ------------------------------------------------------------------
+
+    def _cache_path(self) -> Path:
+        git_dir = self.root / ".git"
+        if git_dir.is_dir():
+            return git_dir / "crmtui" / "summary-cache.pickle"
+        return self.root / ".crmtui-cache.pickle"
+
+    def _read_cache(self) -> dict[str, RecordFile]:
+        try:
+            with open(self._cache_path(), "rb") as handle:
+                payload = pickle.load(handle)
+            if payload.get("format") == CACHE_FORMAT and payload.get("version") == __version__:
+                return payload["records"]
+        except Exception:  # missing, corrupt or from another version: rebuild
+            pass
+        return {}
+
+    def _write_cache(self, records: dict[str, RecordFile]) -> None:
+        payload = {"format": CACHE_FORMAT, "version": __version__, "records": records}
+        try:
+            atomic_write(self._cache_path(), pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a read-only book still works, just slower
+
+
+def write_default_settings(root: Path) -> None:
+    atomic_write(root / SETTINGS, DEFAULT_SETTINGS_TOML.encode("utf-8"), exclusive=True)

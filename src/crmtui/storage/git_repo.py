@@ -1,0 +1,197 @@
+"""The one place that runs git for a book.
+
+Commands go through GitPython's command wrapper (`git.cmd.Git`), which runs the
+git binary: measured ~80 ms a commit, against ~480 ms through GitPython's
+pure-Python index. Everything here blocks; the TUI calls it from workers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from crmtui.errors import CrmError
+
+FALLBACK_NAME = "crmtui"
+FALLBACK_EMAIL = "crmtui@localhost"
+IDENTITY_HINT = (
+    "git has no user.name/user.email here, so crmtui commits as "
+    f"'{FALLBACK_NAME} <{FALLBACK_EMAIL}>'. Set yours with: "
+    "git config --global user.name 'Your Name'; git config --global user.email you@example.com"
+)
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    status: str  # A, M, D (renames are split into D + A)
+    old_blob: str | None
+    new_blob: str | None
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    when: datetime
+    author: str
+    subject: str
+    changes: tuple[FileChange, ...] = ()
+
+    @property
+    def short(self) -> str:
+        return self.sha[:8]
+
+
+class GitRepo:
+    def __init__(self, root: Path):
+        self.root = root
+        self._git = None
+        self._identity: list[str] | None = None
+        self.notices: list[str] = []  # things to tell the user once (the CLI prints them)
+
+    @property
+    def git(self):
+        if self._git is None:
+            import git  # imported on first use: read-only commands never pay for it
+
+            self._git = git.cmd.Git(str(self.root))
+        return self._git
+
+    def run(self, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
+        import git
+
+        try:
+            return self.git.execute(["git", *args], env=env, strip_newline_in_stdout=strip)
+        except git.GitCommandError as error:
+            detail = (error.stderr or error.stdout or "").strip().splitlines()
+            message = detail[-1] if detail else str(error)
+            raise CrmError(f"git {args[0]} failed: {message.removeprefix('stderr: ').strip(chr(39))}") from None
+        except git.GitCommandNotFound:
+            raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
+
+    # ---- setup -------------------------------------------------------------------
+
+    def is_repo(self) -> bool:
+        return (self.root / ".git").exists()
+
+    def init(self) -> None:
+        self.run("init", "-q", "-b", "main")
+
+    def identity_args(self) -> list[str]:
+        """`-c user.name=… -c user.email=…` when git has no identity configured."""
+        if self._identity is None:
+            self._identity = []
+            missing = [k for k in ("user.name", "user.email") if not self._config(k)]
+            if missing and not (os.environ.get("GIT_AUTHOR_NAME") and os.environ.get("GIT_AUTHOR_EMAIL")):
+                self._identity = ["-c", f"user.name={FALLBACK_NAME}", "-c", f"user.email={FALLBACK_EMAIL}"]
+                marker = self.root / ".git" / "crmtui" / "identity-noted"
+                if not marker.exists():
+                    self.notices.append(IDENTITY_HINT)
+                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    marker.touch()
+        return self._identity
+
+    def _config(self, key: str) -> str:
+        try:
+            return self.run("config", "--get", key)
+        except CrmError:
+            return ""
+
+    # ---- writing -----------------------------------------------------------------
+
+    def commit(self, paths: list[str], message: str, when: datetime | None = None) -> str | None:
+        """Commit exactly `paths` (added, changed or deleted) as one commit; None if unchanged."""
+        self.run("add", "-A", "--", *paths)
+        try:
+            self.run("diff", "--cached", "--quiet", "--", *paths)
+            return None  # nothing staged for these paths
+        except CrmError:
+            pass
+        env = None
+        if when is not None:
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
+            env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        self.run(*self.identity_args(), "commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
+        return self.run("rev-parse", "HEAD")
+
+    def pending(self, *pathspecs: str) -> list[tuple[str, str]]:
+        """Uncommitted changes as (status, path): 'M', 'A' (new file) or 'D'."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *pathspecs, strip=False)
+        result, parts, i = [], out.split("\0"), 0
+        while i < len(parts):
+            entry = parts[i]
+            i += 1
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            if code[0] == "R":
+                i += 1  # the old name follows
+            status = "D" if "D" in code else "A" if code in ("??", "A ") or code[0] in "AR" else "M"
+            result.append((status, path))
+        return result
+
+    # ---- reading history ---------------------------------------------------------
+
+    def has_commits(self) -> bool:
+        try:
+            self.run("rev-parse", "--verify", "-q", "HEAD")
+            return True
+        except CrmError:
+            return False
+
+    def log(self, path: str | None = None, limit: int = 50, rev: str = "HEAD") -> list[Commit]:
+        """Commits newest first, each with the files it changed (old and new blob ids)."""
+        if not self.has_commits():
+            return []
+        args = ["log", rev, f"--max-count={limit}", "--no-renames", "--raw", "--no-abbrev",
+                "--format=%x1e%H%x1f%aI%x1f%an%x1f%s"]
+        if path:
+            args += ["--", path]
+        out = self.run(*args)
+        commits = []
+        for block in out.split("\x1e"):
+            if not block.strip():
+                continue
+            head, _, raw = block.partition("\n")
+            sha, when, author, subject = head.split("\x1f", 3)
+            changes = []
+            for line in raw.splitlines():
+                if not line.startswith(":"):
+                    continue
+                meta, _, file_path = line.partition("\t")
+                _, _, old, new, status = meta.split()
+                changes.append(FileChange(file_path, status[0], None if old == ZERO else old,
+                                          None if new == ZERO else new))
+            commits.append(Commit(sha, datetime.fromisoformat(when), author, subject, tuple(changes)))
+        return commits
+
+    def blob(self, sha: str | None) -> str | None:
+        """A blob's text by id, through git's persistent cat-file process."""
+        if sha is None:
+            return None
+        _, _, _, stream = self.git.stream_object_data(sha)
+        return stream.read().decode("utf-8", errors="replace")
+
+    def show_file(self, rev: str, path: str) -> str | None:
+        try:
+            return self.run("show", f"{rev}:{path}", strip=False)
+        except CrmError:
+            return None
+
+    def patch(self, sha: str, path: str | None = None) -> str:
+        args = ["show", "--format=", "--patch", "--no-color", sha]
+        if path:
+            args += ["--", path]
+        return self.run(*args)
+
+    def resolve(self, rev: str) -> str:
+        try:
+            return self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
+        except CrmError:
+            raise CrmError(f"'{rev}' is not a commit in this book; see crmtui history for the ids") from None
+
+    def commit_time(self, sha: str) -> datetime:
+        return datetime.fromisoformat(self.run("show", "-s", "--format=%aI", sha))

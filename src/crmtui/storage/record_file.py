@@ -1,0 +1,170 @@
+"""One customer file: read it tolerantly, edit it surgically, write it atomically."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import tomlkit
+from tomlkit.items import AoT, Array, Table
+
+from crmtui.domain.record import Customer, RecordError, customer_from_data
+from crmtui.errors import CrmError
+from crmtui.storage.atomic import atomic_write
+from crmtui.storage.toml_text import BOM, Problem, decode, locate, parse, syntax_problem
+
+Stamp = tuple[int, int]  # (mtime_ns, size): cheap "has this file changed" check
+
+
+def stamp_of(path: Path) -> Stamp | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+@dataclass
+class RecordFile:
+    handle: str
+    rel: str  # path relative to the book, e.g. customers/ana-lopez.toml
+    stamp: Stamp | None
+    customer: Customer | None = None
+    problem: Problem | None = None
+
+
+def check_text(rel: str, handle: str, text: str) -> tuple[dict[str, Any] | None, Customer | None, Problem | None]:
+    """Parse and validate; on failure a Problem with line and column."""
+    try:
+        data = parse(text)
+    except tomllib.TOMLDecodeError as error:
+        return None, None, syntax_problem(rel, error)
+    try:
+        return data, customer_from_data(handle, data), None
+    except RecordError as error:
+        issue = error.issues[0]
+        line, col = locate(text, issue.path)
+        more = f" (and {len(error.issues) - 1} more)" if len(error.issues) > 1 else ""
+        return data, None, Problem(rel, line, col, issue.message + more)
+
+
+def read_record(root: Path, path: Path) -> RecordFile:
+    handle, rel = path.stem, path.relative_to(root).as_posix()
+    stamp = stamp_of(path)
+    try:
+        text = decode(path.read_bytes())
+    except UnicodeDecodeError as error:
+        return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, error.start + 1, "not UTF-8 text"))
+    except OSError as error:
+        return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, 1, f"cannot read: {error.strerror}"))
+    _, customer, problem = check_text(rel, handle, text)
+    return RecordFile(handle, rel, stamp, customer, problem)
+
+
+@dataclass
+class EditResult:
+    before: dict[str, Any]
+    after: dict[str, Any]
+    customer: Customer
+
+
+Mutation = Callable[[tomlkit.TOMLDocument], None]
+
+
+def edit_record(root: Path, rel: str, mutate: Mutation, attempts: int = 3) -> EditResult:
+    """Apply `mutate` to the file's current text and write it back atomically.
+
+    The edit is always applied to what is on disk at that moment, and the file is
+    checked again just before the rename: if someone else wrote it meanwhile, the
+    edit is re-applied to their version, so an outside edit is never overwritten.
+    A file that is broken on disk is refused, never rewritten.
+    """
+    path = root / rel
+    for _ in range(attempts):
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise CrmError(f"{rel} no longer exists") from None
+        text = decode(raw)
+        before, customer, problem = check_text(rel, path.stem, text)
+        if problem:
+            raise CrmError(f"{problem}; fix the file first (crmtui edit {path.stem}), it was not changed")
+        doc = tomlkit.parse(text)
+        mutate(doc)
+        new_text = _keep_style(text, raw, doc.as_string())
+        after, customer, problem = check_text(rel, path.stem, new_text)
+        if problem:  # a bug in a mutation, never the user's fault: refuse rather than write
+            raise CrmError(f"refusing to write {rel}: the change would make it invalid ({problem.message})")
+        if path.read_bytes() != raw:
+            continue  # changed under us: start again from the new bytes
+        atomic_write(path, new_text.encode("utf-8") if not raw.startswith(BOM.encode()) else
+                     BOM.encode() + new_text.encode("utf-8"))
+        return EditResult(before, after, customer)
+    raise CrmError(f"{rel} keeps changing on disk; try again in a moment")
+
+
+def _keep_style(original: str, raw: bytes, new_text: str) -> str:
+    """Keep the file's line endings and final newline as the user had them."""
+    if "\r\n" in original:
+        new_text = re.sub(r"(?<!\r)\n", "\r\n", new_text)
+    return new_text
+
+
+def write_new_record(root: Path, rel: str, doc: tomlkit.TOMLDocument) -> EditResult:
+    path = root / rel
+    text = doc.as_string()
+    after, customer, problem = check_text(rel, path.stem, text)
+    if problem:
+        raise CrmError(problem.message)
+    try:
+        atomic_write(path, text.encode("utf-8"), exclusive=True)
+    except FileExistsError:
+        raise CrmError(f"{rel} already exists") from None
+    return EditResult({}, after, customer)
+
+
+def write_text(root: Path, rel: str, text: str) -> None:
+    """Replace a whole file (restore, merge results) atomically."""
+    atomic_write(root / rel, text.encode("utf-8"))
+
+
+def remove_file(root: Path, rel: str) -> None:
+    os.unlink(root / rel)
+
+
+# ---- small tomlkit helpers that keep the user's layout --------------------------
+
+def append_table(doc: tomlkit.TOMLDocument, key: str, values: dict[str, Any]) -> None:
+    """Add one entry to [[key]], separated by a blank line like its neighbours."""
+    existing = doc.get(key)
+    if isinstance(existing, AoT):
+        table = tomlkit.table()
+        for k, v in values.items():
+            table[k] = v
+        if len(existing) and not existing[-1].as_string().endswith(("\n\n", "\r\n\r\n")):
+            existing[-1].add(tomlkit.nl())
+        existing.append(table)
+    elif isinstance(existing, Array):  # written inline as key = [{...}]
+        inline = tomlkit.inline_table()
+        inline.update(values)
+        existing.append(inline)
+    elif existing is None:
+        aot = tomlkit.aot()
+        table = tomlkit.table()
+        for k, v in values.items():
+            table[k] = v
+        aot.append(table)
+        doc[key] = aot
+    else:
+        raise CrmError(f"'{key}' in this file is not a list of tables; fix it by hand first")
+
+
+def table_at(doc: tomlkit.TOMLDocument, key: str, index: int) -> Table:
+    try:
+        return doc[key][index]
+    except (KeyError, IndexError, TypeError):
+        raise CrmError(f"this record has no {key} entry number {index + 1}; it changed on disk, reload") from None

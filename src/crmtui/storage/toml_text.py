@@ -1,0 +1,92 @@
+"""TOML text as users write it: BOMs, CRLF, and errors with line and column."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from crmtui.domain.record import KeyPath
+
+BOM = "\ufeff"
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that failed to parse or validate: where, and why."""
+
+    path: str  # relative to the book
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text with the BOM dropped; a file that is not UTF-8 raises UnicodeDecodeError."""
+    text = raw.decode("utf-8")
+    return text[1:] if text.startswith(BOM) else text
+
+
+def parse(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
+
+
+def syntax_problem(path: str, error: tomllib.TOMLDecodeError) -> Problem:
+    message = str(error)
+    match = _AT.search(message)
+    line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    return Problem(path, line, col, _AT.sub("", message).strip().rstrip(".") or "not valid TOML")
+
+
+def locate(text: str, keypath: KeyPath) -> tuple[int, int]:
+    """The line and column where a key path like ("deals", 1, "status") is written.
+
+    A cheap scan rather than a second parser: good enough to point an editor at
+    the right line, falling back to the table header or the top of the file.
+    """
+    lines = text.splitlines()
+    start, end = 0, len(lines)
+    if len(keypath) >= 2 and isinstance(keypath[1], int):
+        header = re.compile(r"^\s*\[\[\s*" + re.escape(str(keypath[0])) + r"\s*\]\]")
+        seen = -1
+        for number, line in enumerate(lines):
+            if header.match(line):
+                seen += 1
+                if seen == keypath[1]:
+                    start = number
+                    break
+        else:
+            return 1, 1
+        for number in range(start + 1, len(lines)):
+            if re.match(r"^\s*\[", lines[number]):
+                end = number
+                break
+        key = str(keypath[2]) if len(keypath) > 2 else None
+        fallback = (start + 1, 1)
+    else:
+        key = str(keypath[0]) if keypath else None
+        fallback = (1, 1)
+        # Top-level keys live before the first table header.
+        for number, line in enumerate(lines):
+            if re.match(r"^\s*\[", line):
+                end = number
+                break
+        if len(keypath) == 2:  # a key inside a [table]
+            header = re.compile(r"^\s*\[\s*" + re.escape(str(keypath[0])) + r"\s*\]")
+            for number, line in enumerate(lines):
+                if header.match(line):
+                    start, end, key, fallback = number, len(lines), str(keypath[1]), (number + 1, 1)
+                    break
+    if key is None:
+        return fallback
+    pattern = re.compile(r"^(\s*)[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    for number in range(start, end):
+        match = pattern.match(lines[number])
+        if match:
+            return number + 1, len(match.group(1)) + 1
+    return fallback
