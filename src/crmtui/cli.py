@@ -300,7 +300,7 @@ def cmd_search(service, args) -> int:
         print("No match.")
         return 1
     for customer, hit in results:
-        print(f"{customer.handle:<28} {r.clean(customer.name):<28} {r.clean(customer.company)}")
+        print(f"{customer.handle:<28} {r.pad(r.clean(customer.name), 28)} {r.clean(customer.company)}")
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,15 @@ from crmtui.domain.reminders import DueItem
 from crmtui.domain.tiers import PYRAMID_ORDER, Standing, TierRow
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def width(text: str) -> int:
+    """Terminal cells: wide East Asian characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cells: int) -> str:
+    return text + " " * max(0, cells - width(text))
 
 
 def clean(text: Any) -> str:
@@ -96,10 +106,10 @@ def due_json(item: DueItem) -> dict[str, Any]:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    widths = [max(width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(pad(h, w) for h, w in zip(headers, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(pad(str(c), w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
@@ -161,7 +171,7 @@ def due_text(items: list[DueItem], today: date) -> str:
         color = {"overdue": "31;1", "today": "33;1"}.get(key, "1")
         lines.append(style(f"{title} ({len(group)})", color))
         for i in group:
-            lines.append(f"  {i.due}  {relative_days(i.due, today):<13} {clean(i.name):<24} {clean(i.text)}")
+            lines.append(f"  {i.due}  {relative_days(i.due, today):<13} {pad(clean(i.name), 24)} {clean(i.text)}")
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """Fuzzy search over names, companies, emails, tags and phone digits.
 
-Ranking is in bands: an exact name, handle or email beats a prefix, a prefix
-beats a substring, a substring beats a loose fuzzy match; within a band the
+Ranking is in bands: an exact name, handle or email beats a prefix of a name
+word, which beats a prefix of a company, email or tag, which beats a substring, a substring beats a loose fuzzy match; within a band the
 fuzzy score orders the hits.
 """
 
@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-EXACT, PREFIX, SUBSTRING, FUZZY = 4, 3, 2, 1
-FUZZY_CUTOFF = 72
+EXACT, NAME_PREFIX, FIELD_PREFIX, SUBSTRING, FUZZY = 5, 4, 3, 2, 1
+FUZZY_CUTOFF = 80
+# When something matched by exact, prefix or substring, only near-certain fuzzy hits join it.
+FUZZY_CUTOFF_BESIDE_BETTER = 92
 _SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i"})
 
 
@@ -77,8 +79,9 @@ class SearchIndex:
                 bands[i] = band
         scores = {}
         if len(q) >= 3:
+            cutoff = FUZZY_CUTOFF_BESIDE_BETTER if bands else FUZZY_CUTOFF
             for _, score, i in process.extract(
-                q, self._haystacks, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=None
+                q, self._haystacks, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
             ):
                 scores[i] = score
                 bands.setdefault(i, FUZZY)
@@ -96,9 +99,9 @@ class SearchIndex:
         if q == name or q == self.entries[i].handle or q in self._emails[i]:
             return EXACT
         if name.startswith(q) or any(w.startswith(q) for w in self._words[i]):
-            return PREFIX
+            return NAME_PREFIX
         if any(e.startswith(q) for e in self._emails[i]) or self._companies[i].startswith(q) or q in self._tags[i]:
-            return PREFIX
+            return FIELD_PREFIX
         if all(w in self._haystacks[i] for w in words):
             return SUBSTRING
         if digits and digits in self._digits[i]:
