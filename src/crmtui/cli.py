@@ -174,8 +174,11 @@ def open_tui(root: Path) -> int:
 def cmd_init(path: Path) -> int:
     from crmtui.service import init_book
 
-    book = init_book(path)
+    notices: list[str] = []
+    book = init_book(path, notices)
     print(f"Created a book at {book.root}")
+    for notice in notices:
+        print(f"crmtui: {notice}", file=sys.stderr)
     print(f"Add your first customer: crmtui --book {shlex.quote(str(book.root))} add \"Ana López\" --company Acme")
     return 0
 

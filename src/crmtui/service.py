@@ -44,7 +44,8 @@ class HistoryEntry:
     phrases: tuple[str, ...]
 
 
-def init_book(path: Path) -> Book:
+def init_book(path: Path, notices: list[str] | None = None) -> Book:
+    """Create a book; things to tell the user (like a missing git identity) go to `notices`."""
     root = Path(path).expanduser()
     if (root / SETTINGS).exists():
         raise CrmError(f"{root} is already a crmtui book")
@@ -57,8 +58,9 @@ def init_book(path: Path) -> Book:
     if not git.is_repo():
         git.init()
     git.commit([SETTINGS, f"{CUSTOMERS}/.gitkeep"], "Create the book")
-    book = Book(root.resolve())
-    return book
+    if notices is not None:
+        notices.extend(git.notices)
+    return Book(root.resolve())
 
 
 class Service:

@@ -145,7 +145,11 @@ def append_table(doc: tomlkit.TOMLDocument, key: str, values: dict[str, Any]) ->
         table = tomlkit.table()
         for k, v in values.items():
             table[k] = v
-        if len(existing) and not existing[-1].as_string().endswith(("\n\n", "\r\n\r\n")):
+        # The blank line between tables belongs to the table above it: give the old
+        # last entry one if it lacks it, or, if it has one (more follows), the new entry too.
+        if len(existing) and existing[-1].as_string().endswith(("\n\n", "\n\r\n")):
+            table.add(tomlkit.nl())
+        elif len(existing):
             existing[-1].add(tomlkit.nl())
         existing.append(table)
     elif isinstance(existing, Array):  # written inline as key = [{...}]

@@ -1,0 +1,153 @@
+"""The book's git history: one commit per change, outside edits, identity, history, restore."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from crmtui.errors import CrmError
+from crmtui.service import Service, init_book
+from crmtui.storage.git_repo import FALLBACK_EMAIL, IDENTITY_HINT
+
+NOW = datetime(2026, 6, 15, 9, 0)
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def subjects(root: Path) -> list[str]:
+    return git(root, "log", "--format=%s").splitlines()
+
+
+@pytest.fixture
+def service(book: Path) -> Service:
+    svc = Service.open(book, now=lambda: NOW)
+    svc.add_customer("Ana López", company="Acme Corp", emails=["ana@acme.example"])
+    return svc
+
+
+def test_init_makes_a_repository_with_a_first_commit(tmp_path: Path):
+    root = tmp_path / "fresh"
+    init_book(root)
+    assert subjects(root) == ["Create the book"]
+    assert git(root, "status", "--porcelain") == ""
+    assert (root / "crm.toml").exists() and (root / "customers").is_dir()
+
+
+def test_every_change_is_one_commit_with_a_readable_message(service: Service):
+    root = service.book.root
+    service.log_interaction("ana-lopez", "Call about renewal", kind="call", follow_up="14d")
+    ana = service.snapshot.customer("ana-lopez")
+    service.mark_done("ana-lopez", ana.open_reminders[0].index)
+    assert subjects(root) == [
+        "Done: Follow up: Call about renewal (Ana López)",
+        "Log call with Ana López",
+        "Add Ana López",
+        "Create the book",
+    ]
+    # Each commit touches exactly the one record.
+    assert git(root, "show", "--name-only", "--format=", "HEAD").split() == ["customers/ana-lopez.toml"]
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_without_git_identity_commits_use_a_fallback_and_say_so_once(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "empty-gitconfig"))
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "anon"
+    told: list[str] = []
+    init_book(root, told)
+    assert told == [IDENTITY_HINT]
+    svc = Service.open(root, now=lambda: NOW)
+    svc.add_customer("Ben Schmidt")
+    assert svc.notices() == []  # told once, not on every write
+    assert Service.open(root).notices() == []
+    assert git(root, "log", "-1", "--format=%ae") .strip() == FALLBACK_EMAIL
+
+
+def test_an_outside_edit_is_committed_on_its_own_before_the_programs_change(service: Service):
+    root = service.book.root
+    path = root / "customers" / "ana-lopez.toml"
+    path.write_text(path.read_text("utf-8").replace('stage = "prospect"', 'stage = "customer"'), "utf-8")
+    service.log_interaction("ana-lopez", "Kick-off", kind="meeting")
+    assert subjects(root)[:2] == ["Log meeting with Ana López", "Edit ana-lopez.toml outside crmtui"]
+    assert "+kind = \"meeting\"" in git(root, "show", "HEAD")
+    assert "+stage" not in git(root, "show", "HEAD") and "-stage" not in git(root, "show", "HEAD")
+    assert '+stage = "customer"' in git(root, "show", "HEAD~1")
+
+
+def test_a_broken_outside_edit_is_reported_and_left_uncommitted(service: Service):
+    root = service.book.root
+    service.add_customer("Ben Schmidt")
+    broken = root / "customers" / "ben-schmidt.toml"
+    broken.write_text('name = "Ben\n', "utf-8")
+    service.log_interaction("ana-lopez", "Hello", kind="email")
+    assert subjects(root)[0] == "Log email with Ana López"
+    assert any("ben-schmidt.toml:1:" in n and "uncommitted" in n for n in service.notices())
+    assert git(root, "status", "--porcelain").strip() == "M customers/ben-schmidt.toml"
+    assert broken.read_text("utf-8") == 'name = "Ben\n'
+
+
+def test_history_tells_what_changed_in_words(service: Service):
+    root = service.book.root
+    service.log_interaction("ana-lopez", "Call", kind="call")
+    path = root / "customers" / "ana-lopez.toml"
+    text = path.read_text("utf-8").replace('stage = "prospect"', 'stage = "customer"\ntier = "gold"')
+    path.write_text(text.replace('emails = ["ana@acme.example"]', 'emails = ["ana@acme.example", "ana@home.example"]'),
+                    "utf-8")
+    subject, problem = service.commit_edit("ana-lopez", git(root, "show", "HEAD:customers/ana-lopez.toml"))
+    assert problem is None
+    assert subject.startswith("Edit Ana López: stage: prospect -> customer, tier: none -> gold")
+    entries = service.history("ana-lopez")
+    assert [e.commit.subject for e in entries][1:] == ["Log call with Ana López", "Add Ana López"]
+    assert "tier: none -> gold" in entries[0].phrases
+    assert "email added: ana@home.example" in entries[0].phrases
+    assert entries[1].phrases == ("+1 interaction",)
+    assert entries[2].phrases == ("added",)
+    feed = service.history(None)
+    assert {e.handle for e in feed if e.handle} == {"ana-lopez"}
+    assert "+kind = \"call\"" in service.patch(entries[1].commit.sha, "ana-lopez")
+
+
+def test_only_the_tier_changed_reads_as_a_tier_change(service: Service):
+    root = service.book.root
+    path = root / "customers" / "ana-lopez.toml"
+    before = path.read_text("utf-8")
+    path.write_text(before.replace('stage = "prospect"', 'stage = "prospect"\ntier = "iron"'), "utf-8")
+    service.commit_edit("ana-lopez", before)
+    second = path.read_text("utf-8")
+    path.write_text(second.replace('tier = "iron"', 'tier = "gold"'), "utf-8")
+    subject, _ = service.commit_edit("ana-lopez", second)
+    assert subject == "Tier of Ana López: iron -> gold"
+
+
+def test_restore_brings_back_an_earlier_version_as_a_new_commit(service: Service):
+    root = service.book.root
+    first = git(root, "rev-parse", "HEAD").strip()
+    original = (root / "customers" / "ana-lopez.toml").read_text("utf-8")
+    service.log_interaction("ana-lopez", "Call", kind="call")
+    customer, sha = service.restore("ana-lopez", first[:8])
+    assert sha == first
+    assert (root / "customers" / "ana-lopez.toml").read_text("utf-8") == original
+    assert subjects(root)[0].startswith("Restore Ana López to the version of ")
+    assert len(subjects(root)) == 4  # nothing rewritten: restore is a new commit
+    with pytest.raises(CrmError, match="already as it was"):
+        service.restore("ana-lopez", first)
+    with pytest.raises(CrmError, match="not a commit"):
+        service.restore("ana-lopez", "nope123")
+
+
+def test_a_deleted_record_can_be_restored(service: Service):
+    root = service.book.root
+    added = git(root, "rev-parse", "HEAD").strip()
+    (root / "customers" / "ana-lopez.toml").unlink()
+    service.add_customer("Ben Schmidt")  # commits the deletion as an outside edit first
+    assert "Delete ana-lopez.toml outside crmtui" in subjects(root)
+    service.reload()
+    service.restore("ana-lopez", added)
+    assert service.snapshot.customer("ana-lopez").name == "Ana López"
