@@ -368,7 +368,9 @@ def cmd_history(service, args) -> int:
         if c.sha != last_sha:
             if last_sha and args.patch:
                 print()
-            print(f"{r.style(c.short, '33')}  {c.when:%Y-%m-%d %H:%M}  {r.clean(c.author):<14} {r.clean(c.subject)}")
+            author = r.clean(c.author)
+            author = author if len(author) <= 16 else author[:15] + "…"
+            print(f"{r.style(c.short, '33')}  {c.when:%Y-%m-%d %H:%M}  {author:<16}  {r.clean(c.subject)}")
             last_sha = c.sha
             if args.patch:
                 print(service.patch(c.sha, handle))
