@@ -43,7 +43,7 @@ _MISSING = ("the demo data (sample_book/) is not installed with this copy of crm
 
 
 def sample_book_dir() -> Path:
-    """sample_book/ inside the package (if it is ever shipped as package data), else at the repository root."""
+    """sample_book/ inside the package (a wheel ships it as package data), else at the repository root."""
     here = Path(__file__).resolve()
     candidates = [here.parent / "sample_book"]
     if len(here.parents) > 2:
