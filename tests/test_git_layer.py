@@ -151,3 +151,33 @@ def test_a_deleted_record_can_be_restored(service: Service):
     service.reload()
     service.restore("ana-lopez", added)
     assert service.snapshot.customer("ana-lopez").name == "Ana López"
+
+
+def test_author_variables_alone_still_get_a_committer(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "empty-gitconfig"))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Author Only")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
+    for name in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "authored"
+    init_book(root)
+    assert git(root, "log", "-1", "--format=%an <%ae>").strip() == "Author Only <author@example.com>"
+
+
+def test_restore_never_overwrites_a_broken_uncommitted_edit(service: Service):
+    root = service.book.root
+    first = git(root, "rev-parse", "HEAD").strip()
+    service.log_interaction("ana-lopez", "Call", kind="call")
+    path = root / "customers" / "ana-lopez.toml"
+    path.write_text('name = "Ana\n', "utf-8")
+    with pytest.raises(CrmError, match="uncommitted changes that do not validate"):
+        service.restore("ana-lopez", first)
+    assert path.read_text("utf-8") == 'name = "Ana\n'
+
+
+def test_logging_in_the_future_is_refused(service: Service):
+    with pytest.raises(CrmError, match="in the future"):
+        service.log_interaction("ana-lopez", "Call", kind="call", at="2w")
+    service.log_interaction("ana-lopez", "Call", kind="call", at="2w ago")
+    assert service.snapshot.customer("ana-lopez").interactions[-1].at == datetime(2026, 6, 1)

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from crmtui import __version__
-from crmtui.errors import AmbiguousError, CrmError
+from crmtui.errors import CrmError
 
 DESCRIPTION = """\
 A customer-relationship manager for solo consultants, in the terminal.
@@ -128,11 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args, parser)
-    except AmbiguousError as error:
-        print(f"crmtui: {error}", file=sys.stderr)
-        return error.exit_code
-    except CrmError as error:
-        print(f"crmtui: {error}", file=sys.stderr)
+    except CrmError as error:  # AmbiguousError too, with its own exit code
+        from crmtui.cli_render import clean
+
+        print(f"crmtui: {clean(error)}", file=sys.stderr)  # names in it come from files: no escapes obeyed
         return error.exit_code
     except KeyboardInterrupt:
         print("crmtui: interrupted", file=sys.stderr)
@@ -220,7 +219,8 @@ def cmd_log(service, args) -> int:
     customer = service.resolve(args.who)
     saved = service.log_interaction(customer.handle, args.summary, kind=args.kind, at=args.at,
                                     follow_up=args.follow_up)
-    follow = f"; follow up on {saved.open_reminders[-1].due}" if args.follow_up else ""
+    # the follow-up is the reminder just appended: the last in the file, not the latest due
+    follow = f"; follow up on {max(saved.reminders, key=lambda r: r.index).due}" if args.follow_up else ""
     print(f"Logged {args.kind.lower()} with {clean(saved.name)}{follow}")
     return 0
 

@@ -32,11 +32,12 @@ def clean(text: Any) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
-def use_color(stream=sys.stdout) -> bool:
+def use_color(stream=None) -> bool:
+    stream = stream or sys.stdout  # looked up per call: sys.stdout may be replaced after import
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def style(text: str, code: str, stream=sys.stdout) -> str:
+def style(text: str, code: str, stream=None) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if use_color(stream) else text
 
 

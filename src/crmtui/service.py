@@ -244,6 +244,8 @@ class Service:
             raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
         now = self.now()
         when = as_datetime(self._when(at, now)) if at else now
+        if when > now:
+            raise CrmError(f"--at {at} is in the future; for a past time write e.g. '{at} ago' or a date")
         due = as_date(self._when(follow_up, now)) if follow_up else None
         if due is not None and due < now.date():
             raise CrmError(f"the follow-up date {due} is in the past")
@@ -329,6 +331,9 @@ class Service:
         if problem:
             raise CrmError(f"the version at {rev} does not validate ({problem}); not restored")
         self.git.notices.extend(self.settle_outside_edits())
+        if self.git.pending(rel):  # an outside edit that does not validate: never overwrite it
+            raise CrmError(f"{rel} has uncommitted changes that do not validate; fix them with "
+                           f"crmtui edit {handle}, or discard them with: git checkout -- {rel}; nothing was restored")
         current = self.book.root / rel
         if current.exists() and current.read_bytes() == text.encode("utf-8"):
             raise CrmError(f"{customer.name} is already as it was at {rev}")

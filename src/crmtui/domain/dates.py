@@ -29,12 +29,7 @@ class Duration:
 
     def after(self, start: date) -> date:
         """The date this duration after `start` (months clamp to the month's end)."""
-        if self.unit == "d":
-            return start + timedelta(days=self.count)
-        if self.unit == "w":
-            return start + timedelta(weeks=self.count)
-        months = self.count if self.unit == "m" else 12 * self.count
-        return add_months(start, months)
+        return _shift(start, self, 1)
 
 
 def parse_duration(text: str) -> Duration:
@@ -86,12 +81,20 @@ def parse_when(text: str, now: datetime) -> date | datetime:
 
 
 def _before(today: date, duration: Duration) -> date:
-    if duration.unit == "d":
-        return today - timedelta(days=duration.count)
-    if duration.unit == "w":
-        return today - timedelta(weeks=duration.count)
-    months = duration.count if duration.unit == "m" else 12 * duration.count
-    return add_months(today, -months)
+    return _shift(today, duration, -1)
+
+
+def _shift(start: date, duration: Duration, sign: int) -> date:
+    """`start` moved by `duration` forward (sign 1) or back (-1); DateError past year 1 or 9999."""
+    try:
+        if duration.unit == "d":
+            return start + sign * timedelta(days=duration.count)
+        if duration.unit == "w":
+            return start + sign * timedelta(weeks=duration.count)
+        months = duration.count if duration.unit == "m" else 12 * duration.count
+        return add_months(start, sign * months)
+    except (OverflowError, ValueError):
+        raise DateError(f"{duration} {'after' if sign > 0 else 'before'} {start} is beyond the calendar") from None
 
 
 def as_datetime(value: date | datetime) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crmtui.domain.dates import Duration, as_date
+from crmtui.domain.dates import DateError, Duration, as_date
 from crmtui.domain.record import Birthday, Customer, Reminder
 from crmtui.domain.settings import Settings
 from crmtui.domain.tiers import standing
@@ -69,8 +69,11 @@ def customer_due(customer: Customer, today: date, settings: Settings, horizon: d
     every = cadence(customer, today, settings)
     last = customer.last_interaction
     if every and last:
-        due = every.after(as_date(last.at))
-        if due <= horizon:
+        try:
+            due = every.after(as_date(last.at))
+        except DateError:  # a last interaction near year 9999: the lapse is past the calendar
+            due = None
+        if due is not None and due <= horizon:
             items.append(
                 DueItem(customer.handle, customer.name, KEEP_IN_TOUCH, due,
                         f"Keep in touch (every {every.describe()}; last {last.kind} {as_date(last.at)})")
@@ -80,7 +83,7 @@ def customer_due(customer: Customer, today: date, settings: Settings, horizon: d
 
 def due_items(customers: list[Customer], today: date, settings: Settings, within: int = 7) -> list[DueItem]:
     """Everything due up to `within` days from today, overdue first, then by date."""
-    horizon = today + timedelta(days=within)
+    horizon = today + timedelta(days=within) if within <= (date.max - today).days else date.max
     items = [item for c in customers for item in customer_due(c, today, settings, horizon)]
     items.sort(key=lambda item: (item.due, item.name.lower(), item.kind))
     return items

@@ -22,7 +22,7 @@ _SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"
 
 def fold(text: str) -> str:
     """Lowercase, without accents: 'Jürgen Weiß' -> 'jurgen weiss'."""
-    text = text.translate(_SPECIAL)
+    text = text.lower().translate(_SPECIAL)  # lowercase first: the table maps Æ and Œ through æ and œ
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 

@@ -85,10 +85,15 @@ class GitRepo:
         if self._identity is None:
             self._identity = []
             missing = [k for k in ("user.name", "user.email") if not self._config(k)]
-            if missing and not (os.environ.get("GIT_AUTHOR_NAME") and os.environ.get("GIT_AUTHOR_EMAIL")):
+            if missing:
+                # Harmless where GIT_AUTHOR_*/GIT_COMMITTER_* are set: those win over config.
                 self._identity = ["-c", f"user.name={FALLBACK_NAME}", "-c", f"user.email={FALLBACK_EMAIL}"]
+                env_identity = all(os.environ.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
+                                   for what in ("NAME", "EMAIL"))
                 marker = self.root / ".git" / "crmtui" / "identity-noted"
-                if not marker.exists():
+                if env_identity:
+                    marker = None
+                if marker is not None and not marker.exists():
                     self.notices.append(IDENTITY_HINT)
                     marker.parent.mkdir(parents=True, exist_ok=True)
                     marker.touch()
