@@ -180,4 +180,43 @@ def test_logging_in_the_future_is_refused(service: Service):
     with pytest.raises(CrmError, match="in the future"):
         service.log_interaction("ana-lopez", "Call", kind="call", at="2w")
     service.log_interaction("ana-lopez", "Call", kind="call", at="2w ago")
-    assert service.snapshot.customer("ana-lopez").interactions[-1].at == datetime(2026, 6, 1)
+    assert service.snapshot.customer("ana-lopez").interactions[-1].at == datetime(2026, 6, 1, 9, 0)
+
+
+def test_a_query_that_points_at_a_broken_file_is_refused_not_redirected(service: Service):
+    root = service.book.root
+    service.add_customer("Emre Doğan", company="Anatolia Cloud Labs")
+    (root / "customers" / "ana-lopez.toml").write_text('name = "Ana López\n', "utf-8")
+    service.reload()
+    for who in ("ana", "lopez"):
+        with pytest.raises(CrmError, match="ana-lopez.toml, which cannot be read"):
+            service.resolve(who)
+    assert service.resolve("emre").handle == "emre-dogan"
+
+
+def test_history_reads_files_saved_with_a_bom(service: Service):
+    root = service.book.root
+    path = root / "customers" / "bom.toml"
+    path.write_bytes(b'\xef\xbb\xbfname = "Bom Person"\r\n')
+    service.settle_outside_edits()
+    service.reload()
+    service.log_interaction("bom", "Call", kind="call")
+    assert [e.phrases for e in service.history("bom")] == [("+1 interaction",), ("added",)]
+    assert subjects(root)[1] == "Add bom.toml outside crmtui"
+
+
+def test_fixing_a_broken_file_is_summarised_against_the_last_good_version(service: Service):
+    root = service.book.root
+    path = root / "customers" / "ana-lopez.toml"
+    good = path.read_text("utf-8")
+    path.write_text(good.replace('name = "Ana López"', 'name = "Ana López'), "utf-8")
+    broken = path.read_text("utf-8")
+    path.write_text(good.replace('company = "Acme Corp"', 'company = "Acme Group"'), "utf-8")
+    assert service.commit_edit("ana-lopez", broken) == ("Edit Ana López: company: Acme Corp -> Acme Group", None)
+    path.write_text(path.read_text("utf-8"), "utf-8")  # saved without a change
+    assert service.commit_edit("ana-lopez", path.read_text("utf-8")) == (None, None)
+
+
+def test_names_without_latin_letters_get_a_file_name_from_the_email(service: Service):
+    assert service.add_customer("李娜", emails=["li.na@example.com"]).handle == "li-na"
+    assert service.add_customer("王伟").handle == "customer"

@@ -132,7 +132,8 @@ def test_limit(index):
 
 def test_clear_winner():
     assert clear_winner([]) is None
-    assert clear_winner([Hit("a", FUZZY, 81)]).handle == "a"
+    assert clear_winner([Hit("a", FUZZY, 81)]) is None  # a loose match never names someone by itself
+    assert clear_winner([Hit("a", FUZZY, 91)]).handle == "a"
     assert clear_winner([Hit("a", EXACT, 100), Hit("b", NAME_PREFIX, 90)]).handle == "a"
     assert clear_winner([Hit("a", NAME_PREFIX, 90), Hit("b", NAME_PREFIX, 60)]) is None
     assert clear_winner([Hit("a", FUZZY, 95), Hit("b", FUZZY, 79)]).handle == "a"

@@ -150,7 +150,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_demo(args)
     from crmtui.service import Service
 
-    service = Service.open(book_path or default_book())
+    try:
+        service = Service.open(book_path or default_book())
+    except CrmError:
+        here = Path.cwd()
+        if book_path is None and (here / "crm.toml").exists():
+            raise CrmError(f"no book at {default_book()}, but this folder is one: "
+                           "use crmtui --book . (or set CRMTUI_BOOK)") from None
+        raise
     if command is None:
         return open_tui(service.book.root)
     handler = globals()[f"cmd_{command}"]
@@ -260,7 +267,9 @@ def cmd_list(service, args) -> int:
     if args.stage and args.stage.lower() not in STAGES:
         raise CrmError(f"unknown stage '{args.stage}'; use one of {', '.join(STAGES)}")
     rows = []
-    for customer in sorted(service.customers, key=lambda c: c.name.lower()):
+    from crmtui.domain.search import fold
+
+    for customer in sorted(service.customers, key=lambda c: fold(c.name)):
         st = service.standing(customer)
         if args.tier and (st.tier or "unranked") != args.tier.lower():
             continue
@@ -276,8 +285,8 @@ def cmd_list(service, args) -> int:
         print("No customers match." if service.customers else "The book is empty. Add someone: crmtui add NAME")
         return 0
     print(r.table(
-        [[r.clean(c.name), r.clean(c.company), r.tier_label(st).split(" ")[0], c.stage,
-          f"{d.due} {r.clean(d.text)}"[:40] if d else ""] for c, st, d in rows],
+        [[r.clip(r.clean(c.name), 28), r.clip(r.clean(c.company), 24), r.tier_label(st).split(" ")[0], c.stage,
+          r.clip(f"{d.due} {r.clean(d.text)}", 34) if d else ""] for c, st, d in rows],
         ["NAME", "COMPANY", "TIER", "STAGE", "NEXT"],
     ))
     _warn_problems(service)
@@ -427,7 +436,13 @@ def _edit_handle(service, who: str) -> str:
 
 def editor_command() -> list[str]:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ("vi" if shutil.which("vi") else "nano")
-    return shlex.split(editor)
+    try:
+        command = shlex.split(editor)
+    except ValueError as error:
+        raise CrmError(f"cannot read the editor command '{editor}' ({error}); check $VISUAL/$EDITOR") from None
+    if not command:
+        raise CrmError("$EDITOR is empty; set it to your editor, e.g. export EDITOR=vim")
+    return command
 
 
 def run_editor(path: Path) -> None:
@@ -452,7 +467,8 @@ def cmd_check(service, args) -> int:
     for problem in problems:
         print(clean(problem))
     if problems:
-        print(f"{len(problems)} of {count} files have problems.", file=sys.stderr)
+        print(f"{len(problems)} of {count} files {'has a problem' if len(problems) == 1 else 'have problems'}.",
+              file=sys.stderr)
         return 1
     print(f"All {count} records are valid.")
     return 0

@@ -23,6 +23,18 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def clip(text: str, cells: int) -> str:
+    """At most `cells` terminal cells, with … where it was cut."""
+    if width(text) <= cells:
+        return text
+    out = ""
+    for ch in text:
+        if width(out + ch) > cells - 1:
+            break
+        out += ch
+    return out + "…"
+
+
 def pad(text: str, cells: int) -> str:
     return text + " " * max(0, cells - width(text))
 
@@ -152,7 +164,7 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
     if c.interactions:
         lines += ["", style(f"Interactions ({len(c.interactions)}, newest first)", "1")]
         for i in list(reversed(c.interactions))[:15]:
-            lines.append(f"  {i.at:%Y-%m-%d %H:%M}  {clean(i.kind):<8} {clean(i.summary)}")
+            lines.append(f"  {i.at:%Y-%m-%d %H:%M}  {clean(i.kind):<9} {clean(i.summary)}")
         if len(c.interactions) > 15:
             lines.append(f"  … {len(c.interactions) - 15} older: crmtui show {c.handle} --json")
     return "\n".join(lines)
@@ -189,17 +201,15 @@ def pyramid_text(rows: list[TierRow], currency: str, width: int, draw: bool) -> 
     if not draw:
         lines = label_rows
     else:
-        # The shape is a pyramid (narrow top); the bar inside each step is to scale by count.
+        # Centred bars to scale by count: the pyramid's shape is the book's own.
         most = max((r.count for r in ranked), default=0) or 1
         span = max(20, min(60, width - 48))
         colors = {"platinum": "97;1", "gold": "33;1", "iron": "37", "lead": "90"}
         lines = []
-        for step, (row, label) in enumerate(zip(ranked, label_rows)):
-            outer = span * (step + 1) // len(ranked)
-            inner = max(1 if row.count else 0, round(outer * row.count / most))
-            bar = ("█" * inner).center(outer)
+        for row, label in zip(ranked, label_rows):
+            bar = "█" * max(1 if row.count else 0, round(span * row.count / most))
             lines.append(f"{style(bar.center(span), colors[row.tier])}  {label}")
     if unranked:
         lines.append(f"{'':{span if draw else 0}}{'  ' if draw else ''}"
-                     f"{'Unranked':<9}{unranked.count:>5} {'prospect' if unranked.count == 1 else 'prospects':<9}")
+                     f"{'Unranked':<9}{unranked.count:>5} {'customer' if unranked.count == 1 else 'customers':<9}  no won deal yet")
     return "\n".join(lines)

@@ -7,6 +7,8 @@ commit of their own, so the program's commit contains only the program's change.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -18,14 +20,14 @@ from crmtui.domain import reminders as reminders_mod
 from crmtui.domain.changes import describe_change, edit_subject
 from crmtui.domain.dates import DateError, as_date, as_datetime, parse_duration, parse_when
 from crmtui.domain.record import STAGES, TIERS, Customer, Reminder, parse_birthday
-from crmtui.domain.search import Hit, SearchEntry, SearchIndex, clear_winner
+from crmtui.domain.search import FUZZY, Hit, SearchEntry, SearchIndex, clear_winner
 from crmtui.domain.slug import HANDLE, unique_handle
 from crmtui.domain.tiers import Standing, TierRow, pyramid, standing
 from crmtui.errors import AmbiguousError, CrmError
 from crmtui.storage.book import CUSTOMERS, SETTINGS, Book, Snapshot, write_default_settings
 from crmtui.storage.git_repo import Commit, GitRepo
 from crmtui.storage.record_file import append_table, check_text, edit_record, table_at, write_new_record, write_text
-from crmtui.storage.toml_text import Problem, decode, parse
+from crmtui.storage.toml_text import BOM, Problem, decode, parse
 
 
 def current_time() -> datetime:
@@ -116,7 +118,11 @@ class Service:
         return standing(customer, self.today(), self.snapshot.settings)
 
     def resolve(self, who: str) -> Customer:
-        """A WHO argument: a file name, or a query that clearly means one record."""
+        """A WHO argument: a file name, or a query that clearly means one record.
+
+        Broken files take part too, by their file name: a query that would point at
+        a broken file is refused with its problem rather than landing on someone else.
+        """
         who = who.strip()
         handle = who.removesuffix(".toml").rsplit("/", 1)[-1]
         record = self.snapshot.records.get(handle)
@@ -125,12 +131,22 @@ class Service:
                 raise CrmError(f"{record.problem}; fix it with: crmtui edit {handle}")
             return record.customer
         hits = self.index.search(who, limit=8)
+        broken = [r for r in self.snapshot.records.values() if r.customer is None]
+        if broken:
+            by_file = SearchIndex([SearchEntry(r.handle, r.handle.replace("-", " ")) for r in broken])
+            suspect = next(iter(by_file.search(who, limit=1)), None)
+            if suspect and suspect.band > FUZZY and (not hits or suspect.band >= hits[0].band):
+                record = self.snapshot.records[suspect.handle]
+                raise CrmError(f"'{who}' may mean {record.rel}, which cannot be read ({record.problem.message}, "
+                               f"line {record.problem.line}); fix it with: crmtui edit {record.handle}")
         winner = clear_winner(hits)
         if winner:
             return self.snapshot.customer(winner.handle)
-        if not hits:
-            raise CrmError(f"no customer matches '{who}'; try: crmtui search {who}")
-        names = "; ".join(f"{h.handle} ({self.snapshot.customer(h.handle).name})" for h in hits[:6])
+        close = [h for h in hits if h.band > FUZZY]
+        if not close:  # only loose fuzzy hits: say so, and offer the nearest as a hint
+            hint = f"; closest: {', '.join(h.handle for h in hits[:3])}" if hits else ""
+            raise CrmError(f"no customer matches '{who}'{hint} (try: crmtui search {shlex.quote(who)})")
+        names = "; ".join(f"{h.handle} ({self.snapshot.customer(h.handle).name})" for h in close[:6])
         raise AmbiguousError(f"'{who}' matches several customers: {names}; name one by its file name")
 
     def due(self, within: int = 7):
@@ -170,7 +186,8 @@ class Service:
             valid.append(rel)
             names.append(Path(rel).name)
         if valid:
-            verb = "Delete" if len(valid) == 1 and not (self.book.root / valid[0]).exists() else "Edit"
+            added = dict((path, status) for status, path in self.git.pending(*valid))
+            verb = {"D": "Delete", "A": "Add"}.get(added.get(valid[0]), "Edit") if len(valid) == 1 else "Edit"
             subject = f"{verb} {names[0]} outside crmtui" if len(valid) == 1 else f"Edit {len(valid)} files outside crmtui"
             body = "\n".join(valid) if len(valid) > 1 else ""
             self._commit(valid, subject + ("\n\n" + body if body else ""))
@@ -226,7 +243,7 @@ class Service:
             doc["notes"] = notes
         self.git.notices.extend(self.settle_outside_edits())
         taken = set(self.snapshot.records) | {p.stem for p in self.book.customer_paths()}
-        handle = unique_handle(name, taken)
+        handle = unique_handle(_handle_source(name, company, doc.get("emails", [])), taken)
         rel = self.book.rel(handle)
         result = write_new_record(self.book.root, rel, doc)
         self._commit([rel], f"Add {name}")
@@ -243,9 +260,17 @@ class Service:
         if kind not in kinds:
             raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
         now = self.now()
-        when = as_datetime(self._when(at, now)) if at else now
+        when = now
+        if at:
+            parsed = self._when(at, now)
+            # "3d ago" or "yesterday" means at this time of day; a written date means that day.
+            relative = isinstance(at, str) and not re.match(r"\s*\d{4}-", at)
+            if relative and not isinstance(parsed, datetime):
+                when = datetime.combine(parsed, now.time())
+            else:
+                when = as_datetime(parsed)
         if when > now:
-            raise CrmError(f"--at {at} is in the future; for a past time write e.g. '{at} ago' or a date")
+            raise CrmError(f"--at {at} is in the future; for a past time write e.g. '3d ago', yesterday or a date")
         due = as_date(self._when(follow_up, now)) if follow_up else None
         if due is not None and due < now.date():
             raise CrmError(f"the follow-up date {due} is in the past")
@@ -272,7 +297,8 @@ class Service:
     def find_reminder(self, customer: Customer, text: str | None = None) -> Reminder:
         open_ones = customer.open_reminders
         if not open_ones:
-            raise CrmError(f"{customer.name} has no open reminder")
+            raise CrmError(f"{customer.name} has no open reminder (keep-in-touch restarts when you log "
+                           f"an interaction: crmtui log {customer.handle} SUMMARY)")
         if not text:
             return open_ones[0]
         index = SearchIndex([SearchEntry(str(r.index), r.text) for r in open_ones])
@@ -344,30 +370,35 @@ class Service:
         return customer, sha
 
     def commit_edit(self, handle: str, before_text: str | None) -> tuple[str | None, Problem | None]:
-        """After an editor session on a record: validate, then commit with a summary."""
+        """After an editor session on a record: validate, then commit with a summary.
+
+        Returns (commit subject or None when nothing was committed, problem or None).
+        The summary compares with the last committed version, so fixing a broken
+        file reads as what changed since the last good one.
+        """
         rel = self.book.rel(handle)
         path = self.book.root / rel
+        self._refresh(handle)
+        committed = self.git.show_file("HEAD", rel) if self.git.has_commits() else None
         if not path.exists():
-            self._refresh(handle)
-            if before_text is not None and self.git.commit([rel], f"Delete {handle}.toml"):
-                return "deleted", None
+            if committed is not None and self.git.commit([rel], f"Delete {handle}.toml"):
+                return f"Delete {handle}.toml", None
             return None, None
         text = decode(path.read_bytes())
         after, customer, problem = check_text(rel, handle, text)
-        self._refresh(handle)
         if problem:
             return None, problem
-        if before_text is not None and text == before_text:
-            return None, None
         before = None
-        if before_text is not None:
+        for candidate in (committed, before_text):
             try:
-                before = parse(before_text)
+                before = parse(candidate.removeprefix(BOM)) if candidate is not None else None
             except Exception:
-                before = {}
+                continue
+            break
         phrases = describe_change(before, after)
         subject = edit_subject(customer.name, phrases) if before is not None else f"Add {customer.name}"
-        self._commit([rel], subject)
+        if self.git.commit([rel], subject) is None:
+            return None, None
         return subject, None
 
     def notices(self) -> list[str]:
@@ -393,8 +424,8 @@ class Service:
         if not change.path.endswith(".toml"):
             return []
         try:
-            old = parse(self.git.blob(change.old_blob)) if change.old_blob else None
-            new = parse(self.git.blob(change.new_blob)) if change.new_blob else None
+            old = parse(self.git.blob(change.old_blob).removeprefix(BOM)) if change.old_blob else None
+            new = parse(self.git.blob(change.new_blob).removeprefix(BOM)) if change.new_blob else None
         except Exception:
             return ["changed (a version did not parse)"]
         return describe_change(old, new)
@@ -415,3 +446,14 @@ def _duration(text: str):
         return parse_duration(text)
     except DateError as error:
         raise CrmError(str(error)) from None
+
+
+def _handle_source(name: str, company: str, emails) -> str:
+    """What to make the file name from: the name, or when it has no Latin letters
+    (李娜), the email's local part, then the company."""
+    from crmtui.domain.slug import slugify
+
+    for candidate in (name, *(e.split("@")[0] for e in emails), company):
+        if candidate and slugify(candidate) != "customer":
+            return candidate
+    return name

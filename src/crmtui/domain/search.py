@@ -58,7 +58,7 @@ class SearchIndex:
         self._companies = [fold(e.company) for e in self.entries]
         self._digits = [" ".join(re.sub(r"\D", "", p) for p in e.phones) for e in self.entries]
         self._haystacks = [
-            " ".join((self._names[i], self._companies[i], *self._emails[i], *self._tags[i], e.handle))
+            " ".join((self._names[i], self._companies[i], *self._emails[i], *self._tags[i]))
             for i, e in enumerate(self.entries)
         ]
 
@@ -109,15 +109,24 @@ class SearchIndex:
         return 0
 
 
+SURE_FUZZY = 90  # a fuzzy hit must be this close to name someone on its own
+
+
 def clear_winner(hits: list[Hit]) -> Hit | None:
-    """The one hit a WHO argument clearly means, or None when it is ambiguous."""
+    """The one hit a WHO argument clearly means, or None when it is ambiguous or too loose.
+
+    WHO arguments lead to writes, so a loose fuzzy match never wins by itself.
+    """
     if not hits:
         return None
+    first = hits[0]
+    if first.band == FUZZY and first.score < SURE_FUZZY:
+        return None
     if len(hits) == 1:
-        return hits[0]
-    first, second = hits[0], hits[1]
+        return first
+    second = hits[1]
     if first.band > second.band and first.band >= SUBSTRING:
         return first
-    if first.band == second.band and first.band == FUZZY and first.score - second.score >= 15:
+    if first.band == second.band == FUZZY and first.score - second.score >= 15:
         return first
     return None

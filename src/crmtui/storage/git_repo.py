@@ -8,6 +8,7 @@ pure-Python index. Everything here blocks; the TUI calls it from workers.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ IDENTITY_HINT = (
     "git config --global user.name 'Your Name'; git config --global user.email you@example.com"
 )
 ZERO = "0" * 40
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class GitRepo:
             return None  # nothing staged for these paths
         except CrmError:
             pass
+        message = _CONTROL.sub("", message)  # a name with escape codes must not colour `git log`
         env = None
         if when is not None:
             stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
