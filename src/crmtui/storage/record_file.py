@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import tomlkit
-from tomlkit.items import AoT, Array, Table
-
 from crmtui.domain.record import Customer, RecordError, customer_from_data
 from crmtui.errors import CrmError
 from crmtui.storage.atomic import atomic_write
-from crmtui.storage.toml_text import BOM, Problem, decode, locate, parse, syntax_problem
+from crmtui.storage.toml_text import BOM, Problem, decode, locate, parse, parse_fast, syntax_problem
 
 Stamp = tuple[int, int]  # (mtime_ns, size): cheap "has this file changed" check
 
@@ -37,10 +34,11 @@ class RecordFile:
     problem: Problem | None = None
 
 
-def check_text(rel: str, handle: str, text: str) -> tuple[dict[str, Any] | None, Customer | None, Problem | None]:
+def check_text(rel: str, handle: str, text: str, fast: bool = False
+               ) -> tuple[dict[str, Any] | None, Customer | None, Problem | None]:
     """Parse and validate; on failure a Problem with line and column."""
     try:
-        data = parse(text)
+        data = parse_fast(text) if fast else parse(text)
     except tomllib.TOMLDecodeError as error:
         return None, None, syntax_problem(rel, error)
     try:
@@ -52,8 +50,9 @@ def check_text(rel: str, handle: str, text: str) -> tuple[dict[str, Any] | None,
         return data, None, Problem(rel, line, col, issue.message + more)
 
 
-def read_record(root: Path, path: Path) -> RecordFile:
-    handle, rel = path.stem, path.relative_to(root).as_posix()
+def read_record(root: Path, path: Path, summary: bool = False) -> RecordFile:
+    """Read one file; with summary=True keep only what lists need (see Customer.summary)."""
+    handle, rel = path.stem, f"{path.parent.name}/{path.name}"
     stamp = stamp_of(path)
     try:
         text = decode(path.read_bytes())
@@ -61,8 +60,22 @@ def read_record(root: Path, path: Path) -> RecordFile:
         return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, error.start + 1, "not UTF-8 text"))
     except OSError as error:
         return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, 1, f"cannot read: {error.strerror}"))
-    _, customer, problem = check_text(rel, handle, text)
+    _, customer, problem = check_text(rel, handle, text, fast=True)
+    if customer is not None and customer.conflicts:  # readable, but needs a decision: shown and reported
+        problem = conflict_problem(rel, text, customer)
+    if summary and customer is not None:
+        customer = customer.summary()
     return RecordFile(handle, rel, stamp, customer, problem)
+
+
+def conflict_problem(rel: str, text: str, customer: Customer) -> Problem:
+    """A record with [[conflicts]] left by a sync: where the first one is, and how to settle it."""
+    from crmtui.domain.record import conflict_sentence
+
+    first = customer.conflicts[0]
+    line, col = locate(text, ("conflicts", first.index))
+    more = f" (and {len(customer.conflicts) - 1} more)" if len(customer.conflicts) > 1 else ""
+    return Problem(rel, line, col, conflict_sentence(customer.handle, first) + more)
 
 
 @dataclass
@@ -72,7 +85,7 @@ class EditResult:
     customer: Customer
 
 
-Mutation = Callable[[tomlkit.TOMLDocument], None]
+Mutation = Callable[["tomlkit.TOMLDocument"], None]
 
 
 def edit_record(root: Path, rel: str, mutate: Mutation, attempts: int = 3) -> EditResult:
@@ -93,6 +106,8 @@ def edit_record(root: Path, rel: str, mutate: Mutation, attempts: int = 3) -> Ed
         before, customer, problem = check_text(rel, path.stem, text)
         if problem:
             raise CrmError(f"{problem}; fix the file first (crmtui edit {path.stem}), it was not changed")
+        import tomlkit  # only writes need it: reading commands start faster without
+
         doc = tomlkit.parse(text)
         mutate(doc)
         new_text = _keep_style(text, raw, doc.as_string())
@@ -114,7 +129,7 @@ def _keep_style(original: str, raw: bytes, new_text: str) -> str:
     return new_text
 
 
-def write_new_record(root: Path, rel: str, doc: tomlkit.TOMLDocument) -> EditResult:
+def write_new_record(root: Path, rel: str, doc: "tomlkit.TOMLDocument") -> EditResult:
     path = root / rel
     text = doc.as_string()
     after, customer, problem = check_text(rel, path.stem, text)
@@ -138,8 +153,11 @@ def remove_file(root: Path, rel: str) -> None:
 
 # ---- small tomlkit helpers that keep the user's layout --------------------------
 
-def append_table(doc: tomlkit.TOMLDocument, key: str, values: dict[str, Any]) -> None:
+def append_table(doc: "tomlkit.TOMLDocument", key: str, values: dict[str, Any]) -> None:
     """Add one entry to [[key]], separated by a blank line like its neighbours."""
+    import tomlkit
+    from tomlkit.items import AoT, Array
+
     existing = doc.get(key)
     if isinstance(existing, AoT):
         table = tomlkit.table()
@@ -167,7 +185,7 @@ def append_table(doc: tomlkit.TOMLDocument, key: str, values: dict[str, Any]) ->
         raise CrmError(f"'{key}' in this file is not a list of tables; fix it by hand first")
 
 
-def table_at(doc: tomlkit.TOMLDocument, key: str, index: int) -> Table:
+def table_at(doc: "tomlkit.TOMLDocument", key: str, index: int) -> "tomlkit.items.Table":
     try:
         return doc[key][index]
     except (KeyError, IndexError, TypeError):
