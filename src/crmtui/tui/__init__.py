@@ -1,0 +1,1 @@
+"""The Textual TUI. The only package of crmtui that imports textual."""

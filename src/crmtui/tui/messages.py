@@ -1,0 +1,48 @@
+"""Messages the workers post to the app; handlers on the main thread own the state."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from textual.message import Message
+
+from crmtui.service import Service
+
+
+class BookLoaded(Message):
+    """A fresh read-only view of the book, made in a worker after a load, a reload or a write.
+
+    `then` runs on the main thread right after the view is installed (a form
+    closing, a jump to a new record), so it always sees the new state.
+    """
+
+    def __init__(self, reader: Service, reason: str = "load", then: Callable[[], object] | None = None) -> None:
+        super().__init__()
+        self.reader = reader
+        self.reason = reason
+        self.then = then
+
+
+class WorkFailed(Message):
+    """A worker failed; `on_error` shows the message where it belongs (a form), else a notification."""
+
+    def __init__(self, message: str, on_error: Callable[[str], object] | None = None) -> None:
+        super().__init__()
+        self.message = message
+        self.on_error = on_error
+
+
+class PendingChanged(Message):
+    """How many files in the book have changes git has not committed (None: unknown)."""
+
+    def __init__(self, count: int | None) -> None:
+        super().__init__()
+        self.count = count
+
+
+class Notices(Message):
+    """Things the service wants the user to know once (an outside edit left uncommitted...)."""
+
+    def __init__(self, notices: list[str]) -> None:
+        super().__init__()
+        self.notices = notices

@@ -1,0 +1,115 @@
+"""Log an interaction: kind (call by default), summary, optional follow-up."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Label, Select, Static
+
+from crmtui.domain.dates import DateError, as_date, parse_when
+from crmtui.domain.record import Customer
+from crmtui.tui.fmt import safe
+from crmtui.tui.screens.form_base import FormBody, FormInput, FormScreen, error_label
+
+DEFAULT_KIND = "call"
+
+
+class LogForm(FormScreen):
+    BINDINGS = [
+        Binding("ctrl+n", "next_kind", "Next kind", id="crmtui.log.next_kind"),
+    ]
+
+    def __init__(self, customer: Customer) -> None:
+        super().__init__()
+        self.customer = customer
+
+    def compose(self) -> ComposeResult:
+        kinds = list(self.app.reader.snapshot.settings.kinds) if self.app.reader else [DEFAULT_KIND]
+        self.kinds = kinds
+        default = DEFAULT_KIND if DEFAULT_KIND in kinds else kinds[0]
+        with FormBody(id="form"):
+            title = Text("Log an interaction with ")
+            title.append(safe(self.customer.name), style="bold")
+            yield Static(title, classes="form-title")
+            with Horizontal(classes="row"):
+                yield Label("Summary", classes="label")
+                yield FormInput(placeholder="what happened", id="summary", compact=True)
+            yield error_label("summary")
+            with Horizontal(classes="row"):
+                yield Label("Follow up", classes="label")
+                yield FormInput(placeholder="optional: 14d, 2w, tomorrow, 2026-07-01", id="follow_up", compact=True)
+            yield error_label("follow_up")
+            with Horizontal(classes="row"):
+                yield Label("Kind", classes="label")
+                yield Select([(k, k) for k in kinds], value=default, allow_blank=False, id="kind", compact=True)
+            yield Static("Enter saves · Tab next field · ctrl+n next kind · Esc cancels", classes="form-hint")
+            yield error_label("form")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#summary", Input).focus()
+
+    def action_next_kind(self) -> None:
+        select = self.query_one("#kind", Select)
+        values = self.kinds
+        if values:
+            index = values.index(select.value) if select.value in values else -1
+            select.value = values[(index + 1) % len(values)]
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.clear_errors()
+        summary = self.query_one("#summary", Input).value.strip()
+        follow_up = self.query_one("#follow_up", Input).value.strip()
+        kind = str(self.query_one("#kind", Select).value)
+        ok = True
+        if not summary:
+            self.set_error("summary", "Say what happened: the summary is empty.")
+            ok = False
+        if follow_up:
+            now = self.app.now()
+            try:
+                due = as_date(parse_when(follow_up, now))
+            except DateError as error:
+                self.set_error("follow_up", str(error))
+                ok = False
+            else:
+                if due < now.date():
+                    self.set_error("follow_up", f"{due} is in the past; a follow-up is a day from today on.")
+                    ok = False
+        if not ok:
+            return
+        self.saving = True
+        self.kind = kind
+        self.set_error("form", None)
+        handle = self.customer.handle
+        self.app.write(
+            "Logging the interaction",
+            lambda service: service.log_interaction(handle, summary, kind=kind, follow_up=follow_up or None),
+            on_done=self._saved,
+            on_error=self.show_failure,
+        )
+
+    def _saved(self, customer: Customer) -> None:
+        self.dismiss(customer.handle)
+        self.app.notify(f"Logged a {self.kind} with {safe(customer.name)}.",
+                        markup=False)
