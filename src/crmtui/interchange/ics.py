@@ -1,0 +1,96 @@
+"""Reminders and birthdays as an iCalendar (RFC 5545) feed.
+
+Every event's UID is made from the record's handle (and the reminder's place in
+the file), so a calendar that subscribes again, or imports the file again,
+updates its events instead of adding copies. Open reminders are all-day events
+(recurring ones repeat at their cadence); birthdays repeat every year, a 29
+February one on the last day of February.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from crmtui import __version__
+from crmtui.domain.record import Customer
+from crmtui.interchange.vcard import fold
+
+FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
+
+
+def escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+
+
+def _day(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _leap_year_at_or_before(year: int) -> int:
+    while not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        year -= 1
+    return year
+
+
+def reminder_uid(handle: str, index: int) -> str:
+    return f"reminder-{index + 1}-{handle}@crmtui"
+
+
+def birthday_uid(handle: str) -> str:
+    return f"birthday-{handle}@crmtui"
+
+
+def events(customer: Customer, today: date, stamp: str) -> list[list[str]]:
+    out = []
+    who = customer.name + (f" ({customer.company})" if customer.company else "")
+    for reminder in customer.reminders:
+        if reminder.done is not None:
+            continue
+        lines = [
+            "BEGIN:VEVENT",
+            f"UID:{reminder_uid(customer.handle, reminder.index)}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{_day(reminder.due)}",
+            f"DTEND;VALUE=DATE:{_day(reminder.due + timedelta(days=1))}",
+            f"SUMMARY:{escape(customer.name + ': ' + (reminder.text or 'reminder'))}",
+            f"DESCRIPTION:{escape(f'{who}. Mark it done with: crmtui done {customer.handle}')}",
+            "CATEGORIES:crmtui,reminder",
+            "TRANSP:TRANSPARENT",
+        ]
+        if reminder.every is not None:
+            lines.append(f"RRULE:FREQ={FREQ[reminder.every.unit]};INTERVAL={reminder.every.count}")
+        out.append(lines + ["END:VEVENT"])
+    b = customer.birthday
+    if b is not None:
+        leap_day = (b.month, b.day) == (2, 29)
+        year = b.year or (_leap_year_at_or_before(today.year) if leap_day else today.year)
+        start = date(year, b.month, b.day)
+        rule = "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap_day else "RRULE:FREQ=YEARLY"
+        born = f" (born {b.year})" if b.year else ""
+        out.append([
+            "BEGIN:VEVENT",
+            f"UID:{birthday_uid(customer.handle)}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{_day(start)}",
+            f"DTEND;VALUE=DATE:{_day(start + timedelta(days=1))}",
+            rule,
+            f"SUMMARY:{escape(f'Birthday: {customer.name}')}",
+            f"DESCRIPTION:{escape(who + born)}",
+            "CATEGORIES:crmtui,birthday",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ])
+    return out
+
+
+def write_calendar(customers: list[Customer], today: date, now: datetime, name: str = "crmtui") -> str:
+    moment = now if now.tzinfo else now.astimezone()
+    stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//crmtui//crmtui {__version__}//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}"]
+    for customer in sorted(customers, key=lambda c: c.handle):
+        for event in events(customer, today, stamp):
+            lines += event
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
