@@ -52,3 +52,13 @@ def run_cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def cli(run_cli, book):
+    """run_cli with --book pointing at the fresh book."""
+
+    def run(*argv):
+        return run_cli("--book", book, *argv)
+
+    return run

@@ -72,16 +72,6 @@ def as_json(result):
 
 
 @pytest.fixture
-def cli(run_cli, book):
-    """run_cli with --book pointing at the fresh book."""
-
-    def run(*argv):
-        return run_cli("--book", book, *argv)
-
-    return run
-
-
-@pytest.fixture
 def people(cli, book):
     """A small book: Ana (gold override, iron by the numbers), Ben (a prospect), Greta."""
     ok(cli("add", "Ana López", "--company", "Acme Corp", "--email", "ana@acme.example",
@@ -619,7 +609,8 @@ def test_history_of_the_book(cli, people):
     assert list(dict.fromkeys(e["subject"] for e in entries)) == [
         "Log note with Ben Schmidt", "Add Greta Lindqvist", "Add Ben Schmidt", "Add Ana López", "Create the book"]
     assert {"ana-lopez", "ben-schmidt", "greta-lindqvist"} <= {e["handle"] for e in entries}
-    assert {e["file"] for e in entries if e["subject"] == "Create the book"} == {"crm.toml", "customers/.gitkeep"}
+    assert {e["file"] for e in entries if e["subject"] == "Create the book"} == {"crm.toml", "customers/.gitkeep",
+                                                                                 ".gitattributes"}
     out = ok(cli("history"))
     assert "ben-schmidt: +1 interaction" in out
     assert "greta-lindqvist: added" in out

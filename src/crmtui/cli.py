@@ -119,6 +119,89 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("edit", "open a record in $EDITOR, validate, commit")
     p.add_argument("who", metavar="WHO")
 
+    command("sync", "commit, pull with the record-aware merge, push",
+            description="Sync the book with its git remote: commit pending valid edits, fetch, merge the other "
+                        "side's changes record by record, push.\n\nFirst time: git -C BOOK remote add origin URL")
+
+    p = command("resolve", "settle a sync conflict: keep one side's value of a key (committed)",
+                description="Settle a [[conflicts]] entry left by a sync (see crmtui check), as one commit.\n\n"
+                            "example: crmtui resolve ana company --theirs")
+    p.add_argument("who", metavar="WHO")
+    p.add_argument("key", nargs="?", metavar="KEY", help="the conflicting key (default: every conflict of the record)")
+    side = p.add_mutually_exclusive_group(required=True)
+    side.add_argument("--ours", dest="side", action="store_const", const="ours",
+                      help="keep the value the record has now")
+    side.add_argument("--theirs", dest="side", action="store_const", const="theirs",
+                      help="take the other side's value")
+
+    p = command("import", "add or update customers from vCard or CSV contacts, as one commit",
+                description="Add or update customers from contacts kept elsewhere, as one commit.\n\n"
+                            "A contact matches a record by email, then phone, then a very close name;\n"
+                            "a match is updated (empty fields filled, new emails, phones, tags and links\n"
+                            "added), so importing the same file again adds no one twice.\n\n"
+                            "examples:\n  crmtui import vcard contacts.vcf\n  crmtui import vcard ~/.contacts/\n"
+                            "  crmtui import csv google.csv --dry-run\n"
+                            "  crmtui import csv people.csv --map \"Full Name=name,Mail=emails\"")
+    formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    importing = argparse.ArgumentParser(add_help=False)
+    importing.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    importing.add_argument("--stage", default="prospect", help="stage of the customers it adds (default prospect)")
+    importing.add_argument("--tag", action="append", default=[], help="tag everyone in the file; repeat for several")
+    importing.add_argument("--overwrite", action="store_true",
+                           help="where the file and the book differ (company, title, birthday), take the file's")
+    q = formats.add_parser("vcard", help="vCard 2.1, 3.0 or 4.0: one .vcf with many cards, or a folder of them",
+                           description="Import a .vcf file (any number of cards) or a folder of .vcf files.",
+                           parents=[common, importing])
+    q.add_argument("path", type=Path, metavar="FILE|FOLDER")
+    q = formats.add_parser("csv", help="Google Contacts, LinkedIn Connections, Outlook, or any CSV with --map",
+                           description="Import a CSV file. Google Contacts, LinkedIn Connections, Outlook and\n"
+                                       "crmtui's own export are recognised by their header row, as is a file\n"
+                                       "whose columns are plainly named (Name, Email, Phone, Company...).\n"
+                                       "Otherwise say which column is what with --map.\n\n"
+                                       "fields for --map: name, first_name, middle_name, last_name, company,\n"
+                                       "title, emails, phones, tags, birthday, notes, links, skip",
+                           parents=[common, importing], formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("path", type=Path, metavar="FILE")
+    q.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD,...",
+                   help="which column is which field, e.g. \"Full Name=name,Mail=emails\"")
+
+    p = command("export", "write the book as vCards, CSV, a calendar (ics) or JSON",
+                description="Write the whole book in another format, to --out or to stdout.\n\n"
+                            "examples:\n  crmtui export vcard --out ~/.contacts/crm/   (a folder: one .vcf each, "
+                            "khard's layout)\n  crmtui export vcard --out everyone.vcf     (one file)\n"
+                            "  crmtui export ics --out ~/crm.ics\n  crmtui export json > book.json")
+    formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("--out", type=Path, metavar="PATH", help="where to write (default: stdout)")
+    formats.add_parser("vcard", parents=[common, out], help="vCard 3.0: to a folder (one .vcf per customer), "
+                       "a .vcf file, or stdout",
+                       description="vCard 3.0 cards. --out DIR (a folder, or a path not ending in .vcf) writes\n"
+                                   "one <handle>.vcf per customer and removes the cards it wrote before for\n"
+                                   "customers no longer in the book; --out FILE.vcf writes one file.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    formats.add_parser("csv", parents=[common, out], help="one row per customer, for spreadsheets",
+                       description="One row per customer, for spreadsheets (crmtui import csv reads it back).")
+    formats.add_parser("ics", parents=[common, out], help="open reminders and birthdays as calendar events",
+                       description="Open reminders and birthdays as iCalendar events with stable UIDs:\n"
+                                   "importing or subscribing again updates the events instead of copying them.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    formats.add_parser("json", parents=[common, out], help="every record in full",
+                       description="Every record in full, with its computed tier and value.")
+
+    p = command("duplicates", "list records that are likely the same person, with a score", listing)
+    p.add_argument("--min-score", type=int, default=50, metavar="N", help="leave out pairs scoring below N "
+                   "(0-100, default 50)")
+
+    p = command("merge", "merge OTHER into KEEP, as one commit: nothing is lost",
+                description="Merge OTHER into KEEP as one commit. Emails, phones, tags and links are\n"
+                            "united, deals, reminders and interactions joined, keys KEEP lacks taken;\n"
+                            "where both hold different values KEEP's stays and OTHER's is written into\n"
+                            "KEEP's notes. OTHER's file is removed and its referrals point at KEEP.\n\n"
+                            "example: crmtui merge ana-lopez ana-lopez-2")
+    p.add_argument("keep", metavar="KEEP")
+    p.add_argument("other", metavar="OTHER")
+    p.add_argument("--dry-run", action="store_true", help="show what KEEP would gain; write nothing")
+
     command("check", "validate every file; exit 1 when any is broken", listing)
     return parser
 
@@ -160,6 +243,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise
     if command is None:
         return open_tui(service.book.root)
+    service.progress = _progress_bar("Reading the book")  # a first run of a big book takes a while
     handler = globals()[f"cmd_{command}"]
     try:
         return handler(service, args)
@@ -266,19 +350,21 @@ def cmd_list(service, args) -> int:
         raise CrmError(f"unknown tier '{args.tier}'; use one of {', '.join(TIERS)}, unranked")
     if args.stage and args.stage.lower() not in STAGES:
         raise CrmError(f"unknown stage '{args.stage}'; use one of {', '.join(STAGES)}")
-    rows = []
-    from crmtui.domain.search import fold
+    from crmtui.domain.reminders import next_due
+    from crmtui.domain.search import sort_key
+    from crmtui.domain.tiers import standing
 
-    for customer in sorted(service.customers, key=lambda c: fold(c.name)):
-        st = service.standing(customer)
+    rows = []
+    today, settings = service.today(), service.snapshot.settings
+    for customer in sorted(service.customers, key=lambda c: sort_key(c.name)):
+        st = standing(customer, today, settings)
         if args.tier and (st.tier or "unranked") != args.tier.lower():
             continue
         if args.stage and customer.stage != args.stage.lower():
             continue
         if args.tag and args.tag.lower() not in (t.lower() for t in customer.tags):
             continue
-        due = _next_due(service, customer)
-        rows.append((customer, st, due[0] if due else None))
+        rows.append((customer, st, next_due(customer, today, settings, st.tier)))
     if args.json:
         return _emit_json([r.customer_summary(c, st, d) for c, st, d in rows])
     if not rows:
@@ -296,7 +382,13 @@ def cmd_list(service, args) -> int:
 def _warn_problems(service) -> None:
     if service.problems:
         count = len(service.problems)
-        print(f"crmtui: {count} file{'s' if count > 1 else ''} could not be read; see: crmtui check", file=sys.stderr)
+        conflicted = sum(1 for r in service.snapshot.records.values() if r.problem and r.customer is not None)
+        if count > conflicted:
+            count -= conflicted
+            print(f"crmtui: {count} file{'s' if count > 1 else ''} could not be read; see: crmtui check", file=sys.stderr)
+        if conflicted:
+            print(f"crmtui: {conflicted} record{'s' if conflicted > 1 else ''} ha{'ve' if conflicted > 1 else 's'} "
+                  f"a sync conflict to resolve; see: crmtui check", file=sys.stderr)
 
 
 def cmd_search(service, args) -> int:
@@ -471,6 +563,177 @@ def cmd_check(service, args) -> int:
               file=sys.stderr)
         return 1
     print(f"All {count} records are valid.")
+    return 0
+
+
+def cmd_sync(service, args) -> int:
+    from crmtui.cli_render import clean
+
+    report = service.sync(interactive=sys.stdin.isatty())
+    print(clean(report.summary))
+    for line in report.details:
+        print(f"  {clean(line)}")
+    return 0
+
+
+def cmd_resolve(service, args) -> int:
+    from crmtui.cli_render import clean
+
+    handle = _edit_handle(service, args.who)
+    saved, keys = service.resolve_conflict(handle, args.key, args.side)
+    how = "kept the record's value" if args.side == "ours" else "took the other side's value"
+    left = len(saved.conflicts)
+    more = f"; {left} more conflict{'s' if left > 1 else ''} to resolve (crmtui check)" if left else ""
+    print(f"Resolved {', '.join(keys)} of {clean(saved.name)}: {how}{more}")
+    return 0
+
+
+# ---- interchange: import, export, duplicates, merge ----------------------------------
+
+def _progress_bar(label: str, at_least: int = 500):
+    """A one-line bar on stderr for long work (`show(done, total)`), when stderr is a terminal;
+    None otherwise. Totals under `at_least` show nothing: they finish before anyone waits."""
+    if not sys.stderr.isatty():
+        return None
+    finished = []
+
+    def show(done: int, total: int) -> None:
+        if finished or total < at_least:
+            return
+        width = 30
+        filled = min(width, int(width * done / max(total, 1)))
+        end = "\n" if done >= total else ""
+        if end:
+            finished.append(True)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_import(service, args) -> int:
+    from crmtui.cli_render import clean
+    from crmtui.interchange import service_ops as ops
+
+    if args.format == "vcard":
+        contacts, problems = ops.read_vcard_source(args.path)
+        kind = "vCard"
+    else:
+        result = ops.read_csv_source(args.path, args.map)
+        contacts, problems = result.contacts, result.problems
+        kind = result.format.name if result.format else "CSV"
+        if args.dry_run and result.format:
+            from crmtui.cli_render import clean as _clean
+
+            print(f"Columns read: {_clean(result.format.describe(result.headers).split(' (', 1)[-1].rstrip(')'))}")
+    source = Path(args.path).name or str(args.path)
+    if not contacts:
+        detail = f": {problems[0]}" if problems else ""
+        raise CrmError(f"no contact could be read from {source}{detail}")
+    progress = _progress_bar("Importing")
+    report = ops.import_contacts(service, contacts, problems, source, dry_run=args.dry_run, stage=args.stage,
+                                 tags=args.tag, overwrite=args.overwrite, progress=progress)
+    for problem in report.problems:
+        print(f"crmtui: {clean(problem)}", file=sys.stderr)
+    if args.dry_run:
+        print(f"Dry run of {source} ({kind}): nothing was written.")
+        for a in report.actions:
+            what = {"add": "add", "update": "update", "unchanged": "up to date", "same": "listed twice"}[a.kind]
+            detail = "; ".join(a.changes) if a.kind == "update" else (a.reason if a.kind == "same" else "")
+            target = f"customers/{a.handle}.toml" if a.kind == "add" else a.handle
+            line = f"  {what:<11} {_pad_clip(clean(a.name), 26)} {target}"
+            print(line + (f"  ({clean(detail)})" if detail else ""))
+            for kept in a.kept:
+                print(f"  {'':<11} {'':<26} kept the book's {clean(kept)}")
+        print(f"Would import {len(report.actions)} contact{'s' if len(report.actions) != 1 else ''}: "
+              f"{report.summary()}.")
+        return 0
+    read = len(report.actions)
+    print(f"Imported {read} contact{'s' if read != 1 else ''} from {clean(source)}: {report.summary()}.")
+    kept = sum(len(a.kept) for a in report.actions)
+    if kept:
+        print(f"The book's value was kept where the file differs ({kept}); see them with --dry-run, "
+              "or take the file's with --overwrite.")
+    if report.subject:
+        print(f"Committed: {clean(report.subject)}")
+    return 0
+
+
+def _pad_clip(text: str, cells: int) -> str:
+    from crmtui.cli_render import clip, pad
+
+    return pad(clip(text, cells), cells)
+
+
+def cmd_export(service, args) -> int:
+    from crmtui.interchange import service_ops as ops
+
+    out = args.out.expanduser() if args.out else None
+    skipped = len([p for p in service.problems if p.path != "crm.toml"])
+    if skipped:
+        print(f"crmtui: {skipped} file{'s' if skipped > 1 else ''} could not be read and "
+              f"{'are' if skipped > 1 else 'is'} not in the export; see: crmtui check", file=sys.stderr)
+    count = len(service.customers)
+    if args.format == "vcard" and out is not None and (out.is_dir() or out.suffix.lower() not in (".vcf", ".vcard")):
+        if out.exists() and not out.is_dir():
+            raise CrmError(f"{out} is a file; for one file name it .vcf, for a folder give a folder")
+        written, removed = ops.write_vcard_folder(service, out)
+        gone = f"; removed {removed} card{'s' if removed != 1 else ''} of customers no longer in the book" \
+            if removed else ""
+        print(f"Wrote {written} vCard{'s' if written != 1 else ''} to {out}/ (one per customer){gone}")
+        return 0
+    text = {"vcard": ops.vcards_text, "csv": ops.csv_text, "ics": ops.calendar_text,
+            "json": ops.json_text}[args.format](service)
+    if out is None:
+        sys.stdout.write(text if args.format in ("json",) else text.replace("\r\n", "\n")
+                         if sys.stdout.isatty() else text)
+        sys.stdout.flush()
+        return 0
+    ops.write_out(out, text)
+    what = {"vcard": f"{count} vCard{'s' if count != 1 else ''}", "csv": f"{count} row{'s' if count != 1 else ''}",
+            "json": f"{count} record{'s' if count != 1 else ''}",
+            "ics": f"{text.count('BEGIN:VEVENT')} event{'s' if text.count('BEGIN:VEVENT') != 1 else ''}"}
+    print(f"Wrote {what[args.format]} to {out}")
+    return 0
+
+
+def cmd_duplicates(service, args) -> int:
+    from crmtui import cli_render as r
+    from crmtui.interchange import service_ops as ops
+
+    pairs = [d for d in ops.duplicates(service) if d.score >= args.min_score]
+    name = lambda handle: service.snapshot.customer(handle).name  # noqa: E731
+    if args.json:
+        return _emit_json([{"score": d.score, "a": d.a, "a_name": name(d.a), "b": d.b, "b_name": name(d.b),
+                            "reasons": d.reasons} for d in pairs])
+    if not pairs:
+        print("No likely duplicates.")
+        return 0
+    print(r.table([[str(d.score), d.a, r.clip(r.clean(name(d.a)), 24), d.b, r.clip(r.clean(name(d.b)), 24),
+                    r.clean("; ".join(d.reasons))] for d in pairs],
+                  ["SCORE", "RECORD", "NAME", "LIKELY SAME AS", "NAME", "WHY"]))
+    first = pairs[0]
+    print(f"\nMerge a pair (the second into the first, nothing lost): crmtui merge {first.a} {first.b}")
+    return 0
+
+
+def cmd_merge(service, args) -> int:
+    from crmtui.cli_render import clean
+    from crmtui.interchange import service_ops as ops
+
+    keep, other = service.resolve(args.keep), service.resolve(args.other)
+    result = ops.merge(service, keep, other, dry_run=args.dry_run)
+    gained = "; ".join(result.plan.changes) or "nothing new"
+    moved = f"; referrals moved: {', '.join(result.referrers)}" if result.referrers else ""
+    if args.dry_run:
+        print(f"Dry run: merging {clean(other.name)} ({other.handle}) into {clean(keep.name)} ({keep.handle}) "
+              f"would add: {clean(gained)}{moved}, and remove customers/{other.handle}.toml. Nothing was written.")
+        if result.plan.notes:
+            print("Into the notes:\n" + "\n".join(f"  {clean(x)}" for x in result.plan.notes.splitlines()))
+        return 0
+    print(f"Merged {clean(other.name)} ({other.handle}) into {clean(keep.name)} ({keep.handle}): "
+          f"{clean(gained)}{moved}; removed customers/{other.handle}.toml.")
+    print(f"To bring {other.handle} back: crmtui restore {other.handle} HEAD~1; see: crmtui history {keep.handle}")
     return 0
 
 

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
-import tomlkit
-
 from crmtui.domain import reminders as reminders_mod
 from crmtui.domain.changes import describe_change, edit_subject
 from crmtui.domain.dates import DateError, as_date, as_datetime, parse_duration, parse_when
@@ -27,7 +25,7 @@ from crmtui.errors import AmbiguousError, CrmError
 from crmtui.storage.book import CUSTOMERS, SETTINGS, Book, Snapshot, write_default_settings
 from crmtui.storage.git_repo import Commit, GitRepo
 from crmtui.storage.record_file import append_table, check_text, edit_record, table_at, write_new_record, write_text
-from crmtui.storage.toml_text import BOM, Problem, decode, parse
+from crmtui.storage.toml_text import BOM, Problem, decode, parse, parse_fast
 
 
 def current_time() -> datetime:
@@ -59,7 +57,12 @@ def init_book(path: Path, notices: list[str] | None = None) -> Book:
     git = GitRepo(root.resolve())
     if not git.is_repo():
         git.init()
-    git.commit([SETTINGS, f"{CUSTOMERS}/.gitkeep"], "Create the book")
+    from crmtui.storage.sync import GITATTRIBUTES, attributes_ready, configure_driver, write_attributes
+
+    if not attributes_ready(root):
+        write_attributes(root)  # how git merges records: part of the book, so it travels with clones
+    configure_driver(root.resolve())
+    git.commit([SETTINGS, f"{CUSTOMERS}/.gitkeep", GITATTRIBUTES], "Create the book")
     if notices is not None:
         notices.extend(git.notices)
     return Book(root.resolve())
@@ -72,17 +75,22 @@ class Service:
         self.now = now
         self._snapshot: Snapshot | None = None
         self._index: SearchIndex | None = None
+        self.progress: Callable[[int, int], None] | None = None  # told how a first, slow load advances
 
     @classmethod
     def open(cls, path: Path, now: Callable[[], datetime] = current_time) -> "Service":
-        return cls(Book.open(path), now)
+        service = cls(Book.open(path), now)
+        from crmtui.storage.sync import ensure_merge_driver
+
+        ensure_merge_driver(service.book.root, service.git)  # cheap when already set up
+        return service
 
     # ---- reading -----------------------------------------------------------------
 
     @property
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
-            self._snapshot = self.book.load()
+            self._snapshot = self.book.load(self.progress)
         return self._snapshot
 
     def reload(self, progress=None) -> Snapshot:
@@ -129,7 +137,7 @@ class Service:
         if record is not None:
             if record.customer is None:
                 raise CrmError(f"{record.problem}; fix it with: crmtui edit {handle}")
-            return record.customer
+            return self.record(handle)
         hits = self.index.search(who, limit=8)
         broken = [r for r in self.snapshot.records.values() if r.customer is None]
         if broken:
@@ -141,13 +149,20 @@ class Service:
                                f"line {record.problem.line}); fix it with: crmtui edit {record.handle}")
         winner = clear_winner(hits)
         if winner:
-            return self.snapshot.customer(winner.handle)
+            return self.record(winner.handle)
         close = [h for h in hits if h.band > FUZZY]
         if not close:  # only loose fuzzy hits: say so, and offer the nearest as a hint
             hint = f"; closest: {', '.join(h.handle for h in hits[:3])}" if hits else ""
             raise CrmError(f"no customer matches '{who}'{hint} (try: crmtui search {shlex.quote(who)})")
         names = "; ".join(f"{h.handle} ({self.snapshot.customer(h.handle).name})" for h in close[:6])
         raise AmbiguousError(f"'{who}' matches several customers: {names}; name one by its file name")
+
+    def record(self, handle: str) -> Customer:
+        """The whole record, every interaction included (the snapshot holds summaries)."""
+        record = self.book.read_full(handle)
+        if record.customer is None:
+            raise CrmError(f"{record.problem}; fix it with: crmtui edit {handle}")
+        return record.customer
 
     def due(self, within: int = 7):
         return reminders_mod.due_items(self.customers, self.today(), self.snapshot.settings, within)
@@ -217,6 +232,8 @@ class Service:
             raise CrmError(f"unknown tier '{tier}'; use one of {', '.join(TIERS)}")
         if stage and stage.lower() not in STAGES:
             raise CrmError(f"unknown stage '{stage}'; use one of {', '.join(STAGES)}")
+        import tomlkit
+
         doc = tomlkit.document()
         doc["name"] = name
         for key, value in (("company", company), ("title", title)):
@@ -405,12 +422,70 @@ class Service:
         out, self.git.notices = self.git.notices, []
         return out
 
+    # ---- several machines --------------------------------------------------------
+
+    def sync(self, interactive: bool = False):
+        """Commit pending edits, fetch, merge record by record, push: a storage.sync.SyncReport.
+
+        Blocks on the network: the TUI runs it in a worker. Raises CrmError with a
+        sentence to show when it cannot sync; nothing is lost either way.
+        """
+        from crmtui.storage.sync import sync
+
+        return sync(self, interactive=interactive)
+
+    def resolve_conflict(self, handle: str, key: str | None, side: str) -> tuple[Customer, list[str]]:
+        """Settle a record's [[conflicts]] left by a sync, as one commit.
+
+        side "ours" keeps the value the record has now, "theirs" takes the other
+        side's; key None settles every conflict of the record. Returns the saved
+        customer and the keys settled.
+        """
+        if side not in ("ours", "theirs"):
+            raise CrmError("choose a side: --ours keeps the record's value, --theirs takes the other side's")
+        customer = self.snapshot.customer(handle)
+        if customer is None:
+            raise CrmError(f"no readable record {handle}; see: crmtui check")
+        if not customer.conflicts:
+            raise CrmError(f"{customer.name} has no sync conflict to resolve")
+        chosen = [c.key for c in customer.conflicts if key is None or c.key == key]
+        if not chosen:
+            raise CrmError(f"{customer.name} has no conflict on '{key}'; its conflicts are on: "
+                           f"{', '.join(sorted({c.key for c in customer.conflicts}))}")
+
+        def mutate(doc):
+            from crmtui.storage.merge import UnresolvableConflict, apply_resolution
+
+            try:
+                apply_resolution(doc, set(chosen), side)
+            except UnresolvableConflict as error:
+                raise CrmError(f"{error}; edit the file to settle it: crmtui edit {handle}") from None
+
+        keys = ", ".join(dict.fromkeys(chosen))
+        how = "kept this record's value" if side == "ours" else "took the other side's value"
+        saved = self._write(handle, mutate, lambda c: f"Resolve {keys} of {c.name}: {how}")
+        return saved, list(dict.fromkeys(chosen))
+
     # ---- history -----------------------------------------------------------------
 
-    def history(self, handle: str | None = None, limit: int = 50) -> list[HistoryEntry]:
+    def history(self, handle: str | None = None, limit: int = 50,
+                announce: Callable[[], None] | None = None) -> list[HistoryEntry]:
+        """A record's commits (through the history index), or the book's feed.
+
+        `announce` is called before the index's one-off first build, which takes
+        seconds on a very large book, so a UI can say why it waits.
+        """
         rel = self.book.rel(handle) if handle else None
+        if rel:
+            from crmtui.storage.history_index import HistoryIndex
+
+            index = HistoryIndex(self.git)
+            index.update(announce)
+            commits = self.git.commits(index.commits_for(rel)[:limit], rel)
+        else:
+            commits = self.git.log(None, limit=limit)
         entries = []
-        for commit in self.git.log(rel, limit=limit):
+        for commit in commits:
             for change in commit.changes:
                 if rel and change.path != rel:
                     continue
@@ -424,8 +499,8 @@ class Service:
         if not change.path.endswith(".toml"):
             return []
         try:
-            old = parse(self.git.blob(change.old_blob).removeprefix(BOM)) if change.old_blob else None
-            new = parse(self.git.blob(change.new_blob).removeprefix(BOM)) if change.new_blob else None
+            old = parse_fast(self.git.blob(change.old_blob).removeprefix(BOM)) if change.old_blob else None
+            new = parse_fast(self.git.blob(change.new_blob).removeprefix(BOM)) if change.new_blob else None
         except Exception:
             return ["changed (a version did not parse)"]
         return describe_change(old, new)

@@ -87,7 +87,7 @@ class Book:
             text = decode(path.read_bytes())
             data = parse(text)
         except tomllib.TOMLDecodeError as error:
-            return Settings(), syntax_problem(SETTINGS, error)
+            return Settings(), syntax_problem(SETTINGS, error, text)
         except (UnicodeDecodeError, OSError) as error:
             return Settings(), Problem(SETTINGS, 1, 1, f"cannot read: {error}")
         try:

@@ -141,7 +141,44 @@ class GitRepo:
             result.append((status, path))
         return result
 
+    def attempt(self, *args: str, env: dict[str, str] | None = None, timeout: float | None = None
+                ) -> tuple[int, str, str]:
+        """Run git without raising: (exit status, stdout, stderr), for callers that read git's own words
+        (sync classifies fetch, merge and push failures from them). git speaks English here (LC_ALL=C)."""
+        import git
+
+        try:
+            status, out, err = self.git.execute(["git", *args], env=env, with_extended_output=True,
+                                                with_exceptions=False, kill_after_timeout=timeout)
+        except git.GitCommandNotFound:
+            raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
+        return status, out or "", err or ""
+
     # ---- reading history ---------------------------------------------------------
+
+    def head(self) -> str | None:
+        """HEAD's commit id, read from .git's files when they are plain (no subprocess:
+        history calls this on every request); asks git otherwise."""
+        git_dir = self.root / ".git"
+        try:
+            ref = (git_dir / "HEAD").read_text().strip()
+            if ref.startswith("ref: "):
+                name = ref[5:]
+                loose = git_dir / name
+                if loose.exists():
+                    return loose.read_text().strip()
+                for line in (git_dir / "packed-refs").read_text().splitlines():
+                    if line.endswith(" " + name):
+                        return line.split()[0]
+                return None  # no commit yet on this branch
+            if len(ref) == 40:
+                return ref
+        except OSError:
+            pass
+        try:
+            return self.run("rev-parse", "--verify", "-q", "HEAD")
+        except CrmError:
+            return None
 
     def has_commits(self) -> bool:
         try:
@@ -154,27 +191,16 @@ class GitRepo:
         """Commits newest first, each with the files it changed (old and new blob ids)."""
         if not self.has_commits():
             return []
-        args = ["log", rev, f"--max-count={limit}", "--no-renames", "--raw", "--no-abbrev",
-                "--format=%x1e%H%x1f%aI%x1f%an%x1f%s"]
+        args = ["log", rev, f"--max-count={limit}", *_RAW_ARGS]
         if path:
             args += ["--", path]
-        out = self.run(*args)
-        commits = []
-        for block in out.split("\x1e"):
-            if not block.strip():
-                continue
-            head, _, raw = block.partition("\n")
-            sha, when, author, subject = head.split("\x1f", 3)
-            changes = []
-            for line in raw.splitlines():
-                if not line.startswith(":"):
-                    continue
-                meta, _, file_path = line.partition("\t")
-                _, _, old, new, status = meta.split()
-                changes.append(FileChange(file_path, status[0], None if old == ZERO else old,
-                                          None if new == ZERO else new))
-            commits.append(Commit(sha, datetime.fromisoformat(when), author, subject, tuple(changes)))
-        return commits
+        return _parse_raw_log(self.run(*args))
+
+    def commits(self, shas: list[str], path: str) -> list[Commit]:
+        """These commits (newest first), with what each changed in `path`."""
+        if not shas:
+            return []
+        return _parse_raw_log(self.run("show", *_RAW_ARGS, *shas, "--", path))
 
     def blob(self, sha: str | None) -> str | None:
         """A blob's text by id, through git's persistent cat-file process."""
@@ -203,3 +229,28 @@ class GitRepo:
 
     def commit_time(self, sha: str) -> datetime:
         return datetime.fromisoformat(self.run("show", "-s", "--format=%aI", sha))
+
+
+_RAW_ARGS = ("--no-renames", "--raw", "--no-abbrev", "--diff-merges=cc", "--format=%x1e%H%x1f%aI%x1f%an%x1f%s")
+
+
+def _parse_raw_log(out: str) -> list[Commit]:
+    commits = []
+    for block in out.split("\x1e"):
+        if not block.strip():
+            continue
+        head, _, raw = block.partition("\n")
+        sha, when, author, subject = head.split("\x1f", 3)
+        changes = []
+        for line in raw.splitlines():
+            if not line.startswith(":"):
+                continue
+            meta, _, file_path = line.partition("\t")
+            parents = len(meta) - len(meta.lstrip(":"))  # "::" for a merge of two
+            parts = meta.lstrip(":").split()
+            blobs = parts[parents + 1: 2 * parents + 2]
+            old, new = blobs[0], blobs[-1]
+            changes.append(FileChange(file_path, parts[-1][0], None if old == ZERO else old,
+                                      None if new == ZERO else new))
+        commits.append(Commit(sha, datetime.fromisoformat(when), author, subject, tuple(changes)))
+    return commits

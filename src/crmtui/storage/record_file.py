@@ -34,15 +34,15 @@ class RecordFile:
     problem: Problem | None = None
 
 
-def check_text(rel: str, handle: str, text: str, fast: bool = False
+def check_text(rel: str, handle: str, text: str, fast: bool = False, summary: bool = False
                ) -> tuple[dict[str, Any] | None, Customer | None, Problem | None]:
     """Parse and validate; on failure a Problem with line and column."""
     try:
         data = parse_fast(text) if fast else parse(text)
     except tomllib.TOMLDecodeError as error:
-        return None, None, syntax_problem(rel, error)
+        return None, None, syntax_problem(rel, error, text)
     try:
-        return data, customer_from_data(handle, data), None
+        return data, customer_from_data(handle, data, summary), None
     except RecordError as error:
         issue = error.issues[0]
         line, col = locate(text, issue.path)
@@ -60,7 +60,7 @@ def read_record(root: Path, path: Path, summary: bool = False) -> RecordFile:
         return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, error.start + 1, "not UTF-8 text"))
     except OSError as error:
         return RecordFile(handle, rel, stamp, problem=Problem(rel, 1, 1, f"cannot read: {error.strerror}"))
-    _, customer, problem = check_text(rel, handle, text, fast=True)
+    _, customer, problem = check_text(rel, handle, text, fast=True, summary=summary)
     if customer is not None and customer.conflicts:  # readable, but needs a decision: shown and reported
         problem = conflict_problem(rel, text, customer)
     if summary and customer is not None:

@@ -55,10 +55,15 @@ def parse_fast(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def syntax_problem(path: str, error: tomllib.TOMLDecodeError) -> Problem:
+def syntax_problem(path: str, error: tomllib.TOMLDecodeError, text: str | None = None) -> Problem:
     message = str(error)
     match = _AT.search(message)
     line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    marker = next((number for number, row in enumerate((text or "").splitlines(), 1)
+                   if row.startswith(("<<<<<<< ", ">>>>>>> ")) or row == "======="), None)
+    if marker is not None:  # a merge git could not finish (see crmtui sync)
+        return Problem(path, marker, 1, "git's conflict markers: both machines changed the same lines. Keep "
+                       "what you want between <<<<<<< and >>>>>>>, delete the marker lines, then run crmtui sync")
     return Problem(path, line, col, _AT.sub("", message).strip().rstrip(".") or "not valid TOML")
 
 
