@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from crmtui.errors import CrmError
+from crmtui.storage.book import CUSTOMERS, GITATTRIBUTES, SETTINGS
+from crmtui.storage.git_repo import FALLBACK_EMAIL, FALLBACK_NAME
+from crmtui.storage.sync import ATTRIBUTES_TEXT
 
 REFERENCE_DAY = date(2026, 6, 15)  # the "today" sample_book/ is written for
-SETTINGS = "crm.toml"
-CUSTOMERS = "customers"
 LEA = ("Lea Martin", "lea@example.com")  # the colleague who owns some customers
-FALLBACK = ("crmtui", "crmtui@localhost")  # as storage/git_repo.py commits without an identity
+FALLBACK = (FALLBACK_NAME, FALLBACK_EMAIL)  # as crmtui commits without an identity
 PREFERRED_OUTSIDE_EDIT = "ana-lopez"  # whose phone number appears through an editor
 
 _MISSING = ("the demo data (sample_book/) is not installed with this copy of crmtui; "
@@ -353,7 +354,9 @@ def plan_history(settings: SampleFile, stories: list[Story], today: date, now: d
     first = min((e.when for e in events), default=now)
     created = datetime.combine(first.date() - timedelta(days=1), time(9, 0))
 
-    commits = [CommitPlan(created, user, "Create the book", ((SETTINGS, settings.text), (f"{CUSTOMERS}/.gitkeep", "")))]
+    # As init_book does: .gitattributes comes with the book, so opening it adds no set-up commit.
+    commits = [CommitPlan(created, user, "Create the book", ((SETTINGS, settings.text), (f"{CUSTOMERS}/.gitkeep", ""),
+                                                              (GITATTRIBUTES, ATTRIBUTES_TEXT)))]
     states: dict[str, list] = {}
     for event in events:
         story = event.story

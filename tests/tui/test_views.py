@@ -209,7 +209,8 @@ async def test_help_sync_and_view_switching(make_app):
         await pilot.press("escape", "f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape", "s")
-        assert any("crmtui sync" in n.message and "git push" in n.message for n in app._notifications)
+        await settle(app, pilot)
+        assert any("Syncing with the remote" in n.message for n in app._notifications)  # then its result
         await pilot.press("r", "t", "p")  # a view replaces another view
         assert isinstance(app.screen, ProblemsScreen) and len(app.screen_stack) == 2
         await pilot.press("escape")

@@ -59,12 +59,27 @@ def syntax_problem(path: str, error: tomllib.TOMLDecodeError, text: str | None =
     message = str(error)
     match = _AT.search(message)
     line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    if "(at end of document)" in message:  # point at the last line, where the reader ran out
+        line = max(1, len((text or "").splitlines()))
+        message = message.replace("(at end of document)", "")
     marker = next((number for number, row in enumerate((text or "").splitlines(), 1)
                    if row.startswith(("<<<<<<< ", ">>>>>>> ")) or row == "======="), None)
     if marker is not None:  # a merge git could not finish (see crmtui sync)
         return Problem(path, marker, 1, "git's conflict markers: both machines changed the same lines. Keep "
                        "what you want between <<<<<<< and >>>>>>>, delete the marker lines, then run crmtui sync")
-    return Problem(path, line, col, _AT.sub("", message).strip().rstrip(".") or "not valid TOML")
+    detail = _AT.sub("", message).strip().rstrip(".") or "not valid TOML"
+    return Problem(path, line, col, _PLAIN_WORDS.get(detail, detail))
+
+
+# tomllib's wording for the mistakes people make most, said the way they would say it.
+_PLAIN_WORDS = {
+    "Illegal character '\\n'": "text in quotes is not closed before the end of the line",
+    "Invalid value": "this value is not valid TOML: text needs quotes, dates look like 2026-12-01, "
+                     "lists like [\"a\", \"b\"]",
+    "Expected '=' after a key in a key/value pair": "expected '=' after the key",
+    "Cannot overwrite a value": "this key is already set above",
+    "Unclosed array": "a list is not closed with ]",
+}
 
 
 def locate(text: str, keypath: KeyPath) -> tuple[int, int]:

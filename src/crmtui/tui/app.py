@@ -32,13 +32,6 @@ from crmtui.tui.state import fingerprint, make_reader
 
 _LETTER_ACTIONS = {binding.action for binding in APP_KEYS if binding.priority}
 
-SYNC_MESSAGE = (
-    "Sync is coming: `crmtui sync` will commit, pull with the record-aware merge and push. "
-    "Meanwhile plain `git pull` and `git push` in the book folder work; "
-    "crmtui shows pulled changes within a second."
-)
-
-
 class CrmApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "crmtui"
@@ -46,7 +39,7 @@ class CrmApp(App[int]):
     COMMANDS = App.COMMANDS | {CrmCommands}
 
     reader: reactive[Service | None] = reactive(None, always_update=True, init=False)
-    pending: reactive[int | None] = reactive(None, init=False)
+    pending: reactive[tuple[int | None, int | None, int | None]] = reactive((None, None, None), init=False)
 
     def __init__(self, root: Path, now: Callable[[], datetime] | None = None, *,
                  path_label: str | None = None, testing: bool = False, poll_interval: float | None = 1.0,
@@ -206,7 +199,15 @@ class CrmApp(App[int]):
         self.show_view(ProblemsScreen())
 
     def action_sync(self) -> None:
-        self.notify(SYNC_MESSAGE, title="Sync", timeout=8)
+        """Commit, pull with the record-aware merge, push: in the book's worker, as every write."""
+        self.notify("Syncing with the remote…", title="Sync", timeout=4)
+
+        def done(report) -> None:
+            lines = [report.summary, *report.details]
+            severity = "warning" if report.details else "information"
+            self.notify("\n".join(lines), title="Sync", severity=severity, timeout=12, markup=False)
+
+        self.write("Sync", lambda service: service.sync(), on_done=done)
 
     def action_help(self) -> None:
         from crmtui.tui.screens.help import HelpScreen
@@ -235,7 +236,7 @@ class CrmApp(App[int]):
 
     @on(PendingChanged)
     def _pending(self, message: PendingChanged) -> None:
-        self.pending = message.count
+        self.pending = message.state
 
     @on(Notices)
     def _notices(self, message: Notices) -> None:
@@ -276,12 +277,17 @@ class CrmApp(App[int]):
     @work(thread=True, exclusive=True, group="git-status", exit_on_error=False)
     def refresh_pending(self) -> None:
         try:
+            ahead = behind = None
             with self.lock:
                 pending = self.writer.git.pending(CUSTOMERS, SETTINGS) if self.writer.git.is_repo() else []
+                # Against the remote branch as last fetched: no network here, sync does that.
+                status, out, _ = self.writer.git.attempt("rev-list", "--left-right", "--count", "HEAD...@{upstream}")
+                if status == 0 and len(out.split()) == 2:
+                    ahead, behind = (int(n) for n in out.split())
             count: int | None = len([p for _, p in pending if p.endswith(".toml")])
         except Exception:  # noqa: BLE001 - the status line says "unknown"
-            count = None
-        self.post_message(PendingChanged(count))
+            count = ahead = behind = None
+        self.post_message(PendingChanged(count, ahead, behind))
 
     def write(self, label: str, change: Callable[[Service], Any], *,
               on_done: Callable[[Any], object] | None = None,

@@ -33,11 +33,12 @@ class WorkFailed(Message):
 
 
 class PendingChanged(Message):
-    """How many files in the book have changes git has not committed (None: unknown)."""
+    """The book's git state: files with uncommitted changes (None: unknown), and commits
+    ahead of / behind the remote branch as of the last fetch (None: no remote)."""
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int | None, ahead: int | None = None, behind: int | None = None) -> None:
         super().__init__()
-        self.count = count
+        self.state = (count, ahead, behind)
 
 
 class Notices(Message):

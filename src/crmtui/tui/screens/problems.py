@@ -48,11 +48,17 @@ class ProblemsScreen(ViewScreen):
             option_list.add_option(Option(prompt))
         total = len(reader.snapshot.records)
         if problems:
-            self.query_one("#view-title", Static).update(
-                f"Problems · {len(problems)} file{'s' if len(problems) != 1 else ''} could not be read")
+            # A record with a sync conflict still reads (it has a customer); the rest are broken.
+            conflicts = sum(1 for r in reader.snapshot.records.values() if r.problem and r.customer is not None)
+            broken = len(problems) - conflicts
+            parts = [f"{broken} file{'s' if broken != 1 else ''} could not be read"] if broken else []
+            if conflicts:
+                parts.append(f"{conflicts} sync conflict{'s' if conflicts != 1 else ''} to resolve")
+            self.query_one("#view-title", Static).update("Problems · " + " · ".join(parts))
             self.query_one("#problems-hint", Static).update(
                 Text("Enter or e opens the file in $EDITOR; it is committed once it validates. "
-                     "A broken file is never rewritten by crmtui.", style="dim"))
+                     "A broken file is never rewritten by crmtui. "
+                     "A sync conflict can also be settled with: crmtui resolve WHO --ours|--theirs", style="dim"))
             index = self.paths.index(keep) if keep in self.paths else 0
             option_list.highlighted = index
         else:

@@ -9,7 +9,9 @@ from crmtui.tui.fmt import safe
 
 
 class StatusBar(Static):
-    def show(self, path_label: str, records: int | None, problems: int, pending: int | None) -> None:
+    def show(self, path_label: str, records: int | None, problems: int,
+             git_state: tuple[int | None, int | None, int | None]) -> None:
+        pending, ahead, behind = git_state
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(" ▤ ", style="bold")
         line.append(safe(path_label))
@@ -30,4 +32,8 @@ class StatusBar(Static):
             line.append(f"{pending} uncommitted outside edit{'s' if pending != 1 else ''}", style="bold yellow")
         else:
             line.append("all committed", style="green")
+        if ahead:
+            line.append(f"  ·  {ahead} to push (s)", style="yellow")
+        if behind:
+            line.append(f"  ·  {behind} to pull (s)", style="yellow")
         self.update(line)
