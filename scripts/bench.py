@@ -7,8 +7,8 @@
 Builds the books with scripts/gen_book.py the first time (the stress book takes
 a minute or two) and reuses them after. Whole-process figures are the median of
 --runs runs after one warm-up; in-process figures are medians (and p95) over
-many calls. `khard list` runs on the same people as vCards, when khard is
-installed (it is in the `test` extra). Prints a Markdown table for the README.
+many calls. `khard list` runs on the same people exported by `crmtui export vcard`, when
+khard is installed (it is in the `test` extra). Prints a Markdown table for the README.
 """
 
 from __future__ import annotations
@@ -112,10 +112,13 @@ def khard_list(book: Path, runs: int) -> float | None:
     khard = shutil.which("khard") or str(Path(PYTHON).with_name("khard"))
     if not Path(khard).exists():
         return None
+    cards = book.parent / f"{book.name}-vcards"
+    if not cards.is_dir():  # the same people, as `crmtui export vcard` writes them (one .vcf each)
+        subprocess.run([PYTHON, "-m", "crmtui", "--book", str(book), "export", "vcard", "--out", str(cards)],
+                       check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "khard"
         config.mkdir()
-        cards = book.parent / f"{book.name}-vcards"
         (config / "khard.conf").write_text(
             f"[addressbooks]\n[[bench]]\npath = {cards}\n\n[general]\ndefault_action = list\n", "utf-8")
         return whole_process([khard, "list"], runs, env={"XDG_CONFIG_HOME": tmp})[0]

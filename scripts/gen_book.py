@@ -8,8 +8,7 @@ Sizes: typical = 1,000 customers, 15,000 interactions, 5,000 commits;
 stress = 10,000 / 150,000 / 20,000. The same seed gives the same book byte for
 byte. History is written with one `git fast-import` stream: each customer is
 added in a commit of its own, and the remaining commits each log one
-interaction, so a record's `git log` has a story. The same people are also
-written as vCards under OUT-vcards/ (one .vcf each), for comparing with khard.
+interaction, so a record's `git log` has a story.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+from crmtui.storage.sync import ATTRIBUTES_TEXT
 
 SIZES = {
     "typical": (1_000, 15_000, 5_000),
@@ -130,13 +131,6 @@ def record_text(p: Person, upto: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def vcard(p: Person) -> str:
-    first, _, last = p.name.partition(" ")
-    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{p.name}", f"N:{last};{first};;;", f"ORG:{p.company}",
-                        f"EMAIL;TYPE=WORK:{p.email}", f"TEL;TYPE=CELL:{p.phone}", f"UID:{p.handle}",
-                        "END:VCARD", ""])
-
-
 SETTINGS = """currency = "EUR"
 owner = "me"
 
@@ -182,7 +176,8 @@ def build(out: Path, customers: int, interactions: int, commits: int, seed: int 
             stream.append(f"M 100644 inline {path}\n".encode())
             stream.append(b"data %d\n%s\n" % (len(data), data))
 
-    commit(START - timedelta(days=30), "Create the book", {"crm.toml": SETTINGS, "customers/.gitkeep": ""})
+    commit(START - timedelta(days=30), "Create the book",
+           {"crm.toml": SETTINGS, "customers/.gitkeep": "", ".gitattributes": ATTRIBUTES_TEXT})
     committed = {}  # person index -> how many interactions their last commit holds
     for when, _, i, upto, subject in events:
         p = folks[i]
@@ -196,13 +191,9 @@ def build(out: Path, customers: int, interactions: int, commits: int, seed: int 
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=out, check=True)
     subprocess.run(["git", "commit-graph", "write", "--reachable", "--changed-paths"], cwd=out, check=True,
                    capture_output=True)
-    cards = out.parent / f"{out.name}-vcards"
-    cards.mkdir(exist_ok=True)
-    for p in folks:
-        (cards / f"{p.handle}.vcf").write_text(vcard(p), "utf-8")
     count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=out, capture_output=True, text=True).stdout
     print(f"{out}: {customers} customers, {sum(len(p.interactions) for p in folks)} interactions, "
-          f"{count.strip()} commits, in {time.perf_counter() - t0:.1f} s; vCards in {cards}")
+          f"{count.strip()} commits, in {time.perf_counter() - t0:.1f} s")
 
 
 def main() -> None:

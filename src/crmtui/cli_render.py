@@ -73,8 +73,9 @@ def to_json(value: Any) -> str:
             return obj.isoformat()
         return str(obj)
 
-    indent = 2 if sys.stdout.isatty() else None
-    return json.dumps(value, ensure_ascii=False, indent=indent, default=default)
+    if sys.stdout.isatty():
+        return json.dumps(value, ensure_ascii=False, indent=2, default=default)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
 def customer_summary(c: Customer, st: Standing, next_due: DueItem | None) -> dict[str, Any]:

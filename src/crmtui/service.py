@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from crmtui.domain import reminders as reminders_mod
 from crmtui.domain.changes import describe_change, edit_subject
@@ -36,8 +35,7 @@ def current_time() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     commit: Commit
     handle: str | None  # the record it concerns (None for other files)
     path: str

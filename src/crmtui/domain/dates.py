@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
@@ -15,8 +15,7 @@ class DateError(ValueError):
     """A date, time or duration the user wrote that we cannot read."""
 
 
-@dataclass(frozen=True)
-class Duration:
+class Duration(NamedTuple):
     count: int
     unit: str  # one of d, w, m, y
 

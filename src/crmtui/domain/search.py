@@ -7,10 +7,11 @@ fuzzy score orders the hits.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 
 
 EXACT, NAME_PREFIX, FIELD_PREFIX, SUBSTRING, FUZZY = 5, 4, 3, 2, 1
@@ -32,8 +33,7 @@ def sort_key(name: str) -> str:
     return name.lower() if name.isascii() else fold(name)
 
 
-@dataclass(frozen=True)
-class SearchEntry:
+class SearchEntry(NamedTuple):
     handle: str
     name: str
     company: str = ""
@@ -42,8 +42,7 @@ class SearchEntry:
     phones: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     handle: str
     band: int
     score: float

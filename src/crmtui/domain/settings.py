@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmtui.domain.dates import DateError, Duration, parse_duration
 from crmtui.domain.record import DEFAULT_KINDS, TIERS, Issue, RecordError
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(NamedTuple):
     platinum: float = 50000
     gold: float = 15000
     iron: float = 0

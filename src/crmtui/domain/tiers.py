@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 from datetime import date, timedelta
 
 from crmtui.domain.record import Customer
@@ -37,8 +38,7 @@ def computed_tier(customer: Customer, today: date, thresholds: Thresholds) -> st
     return "iron"
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """Where one customer stands: the value, the computed tier, the tier in force."""
 
     value: float
@@ -62,8 +62,7 @@ def standing(customer: Customer, today: date, settings: Settings) -> Standing:
     )
 
 
-@dataclass(frozen=True)
-class TierRow:
+class TierRow(NamedTuple):
     tier: str
     count: int
     value: float

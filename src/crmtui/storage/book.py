@@ -27,7 +27,7 @@ from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_prob
 SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
-CACHE_FORMAT = 2  # 2: summaries (latest interaction only)
+CACHE_FORMAT = 3  # 3: value objects are NamedTuples
 
 
 @dataclass
@@ -69,6 +69,14 @@ class Book:
     def rel(self, handle: str) -> str:
         return f"{CUSTOMERS}/{handle}.toml"
 
+    def _customer_entries(self) -> list[os.DirEntry]:
+        try:
+            with os.scandir(self.customers_dir) as entries:
+                found = [e for e in entries if e.name.endswith(".toml") and not e.name.startswith(".")]
+        except FileNotFoundError:
+            return []
+        return sorted(found, key=lambda e: e.name)
+
     def _customer_names(self) -> list[str]:
         try:
             names = os.listdir(self.customers_dir)
@@ -107,28 +115,26 @@ class Book:
     def _load(self, progress: Callable[[int, int], None] | None) -> Snapshot:
         settings, settings_problem = self.read_settings()
         cache = self._read_cache()
-        folder = str(self.customers_dir)
-        names = self._customer_names()
         records: dict[str, RecordFile] = {}
         stale: list[str] = []
-        for name in names:
-            handle = name[:-5]
+        for entry in self._customer_entries():
+            handle = entry.name[:-5]
             cached = cache.get(handle)
             try:
-                st = os.stat(os.path.join(folder, name))
+                st = entry.stat()
             except FileNotFoundError:
                 continue
             if cached is not None and cached.stamp == (st.st_mtime_ns, st.st_size):
                 records[handle] = cached
             else:
-                stale.append(name)
+                stale.append(entry.name)
         for done, name in enumerate(stale, 1):
             records[name[:-5]] = read_record(self.root, self.customers_dir / name, summary=True)
             if progress and (done % 250 == 0 or done == len(stale)):
                 progress(done, len(stale))
         if stale or len(cache) != len(records):
             self._write_cache(records)
-        records = dict(sorted(records.items()))
+            records = dict(sorted(records.items()))  # parsed ones were added last
         problems = [r.problem for r in records.values() if r.problem]
         if settings_problem:
             problems.insert(0, settings_problem)

@@ -7,9 +7,10 @@ pure-Python index. Everything here blocks; the TUI calls it from workers.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,16 +27,14 @@ ZERO = "0" * 40
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     path: str
     status: str  # A, M, D (renames are split into D + A)
     old_blob: str | None
     new_blob: str | None
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     sha: str
     when: datetime
     author: str

@@ -7,7 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from crmtui.domain.record import Customer, RecordError, customer_from_data
 from crmtui.errors import CrmError
@@ -78,8 +78,7 @@ def conflict_problem(rel: str, text: str, customer: Customer) -> Problem:
     return Problem(rel, line, col, conflict_sentence(customer.handle, first) + more)
 
 
-@dataclass
-class EditResult:
+class EditResult(NamedTuple):
     before: dict[str, Any]
     after: dict[str, Any]
     customer: Customer

@@ -30,7 +30,6 @@ from pathlib import Path
 from crmtui.errors import CrmError
 from crmtui.storage.book import CUSTOMERS, GITATTRIBUTES, SETTINGS
 from crmtui.storage.git_repo import GitRepo
-from crmtui.storage.merge import clear_merge_log, read_merge_log
 
 DRIVER = "crmtui"
 ATTRIBUTES_LINE = f"{CUSTOMERS}/*.toml merge={DRIVER}"
@@ -195,6 +194,7 @@ def sync(service, interactive: bool = False) -> SyncReport:
     `service` is a crmtui.service.Service. With interactive=False (the TUI) git
     never waits for a password prompt: it fails and says so.
     """
+
     git: GitRepo = service.git
     root: Path = service.book.root
     if not git.is_repo():
@@ -365,6 +365,8 @@ def _paths_ahead(git: GitRepo, remote_ref: str) -> list[str]:
 
 def _integrate(service, remote_ref: str, report: SyncReport) -> None:
     """Merge the fetched remote branch into HEAD (a fast-forward when nothing was committed here)."""
+    from crmtui.storage.merge import clear_merge_log, read_merge_log  # here, so opening a book stays light
+
     git: GitRepo = service.git
     root: Path = service.book.root
     theirs = _rev(git, remote_ref)
