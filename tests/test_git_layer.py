@@ -220,3 +220,47 @@ def test_fixing_a_broken_file_is_summarised_against_the_last_good_version(servic
 def test_names_without_latin_letters_get_a_file_name_from_the_email(service: Service):
     assert service.add_customer("李娜", emails=["li.na@example.com"]).handle == "li-na"
     assert service.add_customer("王伟").handle == "customer"
+
+
+def test_no_write_while_a_merge_is_unfinished(service: Service):
+    root = service.book.root
+    path = root / "customers" / "ana-lopez.toml"
+    before = path.read_bytes()
+    (root / ".git" / "MERGE_HEAD").write_text(git(root, "rev-parse", "HEAD"))
+    with pytest.raises(CrmError, match="a merge is in progress"):
+        service.log_interaction("ana-lopez", "Call", kind="call")
+    assert path.read_bytes() == before  # refused before touching the file
+    (root / ".git" / "MERGE_HEAD").unlink()
+    service.log_interaction("ana-lopez", "Call", kind="call")
+
+
+def test_done_refuses_when_the_reminder_moved_on_disk(service: Service):
+    root = service.book.root
+    service.log_interaction("ana-lopez", "Send contract", kind="call", follow_up="3d")
+    service.log_interaction("ana-lopez", "Call about renewal", kind="call", follow_up="7d")
+    first = next(r for r in service.snapshot.customer("ana-lopez").reminders if "Send contract" in r.text)
+    path = root / "customers" / "ana-lopez.toml"  # someone deletes the first reminder meanwhile
+    text = path.read_text("utf-8")
+    start = text.index("[[reminders]]")
+    end = text.index("[[", start + 2)
+    path.write_text(text[:start] + text[end:], "utf-8")
+    with pytest.raises(CrmError, match="changed on disk"):
+        service.mark_done("ana-lopez", first.index)
+    assert "done =" not in path.read_text("utf-8")
+
+
+def test_history_of_a_file_with_a_non_ascii_name(service: Service):
+    root = service.book.root
+    (root / "customers" / "josé.toml").write_text('name = "José"\n', "utf-8")
+    service.settle_outside_edits()
+    service.reload()
+    service.log_interaction("josé", "Call", kind="call")
+    assert [e.phrases for e in service.history("josé")] == [("+1 interaction",), ("added",)]
+    assert "customers/josé.toml" in {e.path for e in service.history(None)}
+
+
+def test_edit_of_a_file_that_is_not_utf8_reports_it(service: Service):
+    path = service.book.root / "customers" / "ana-lopez.toml"
+    path.write_bytes('name = "Ana L\xf3pez"\n'.encode("latin-1"))
+    subject, problem = service.commit_edit("ana-lopez", None)
+    assert subject is None and "not UTF-8" in problem.message

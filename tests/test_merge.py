@@ -100,6 +100,22 @@ def test_an_entry_changed_on_both_sides_merges_field_by_field():
     assert deal == [{"title": "Q1 audit", "amount": 14000, "status": "won", "date": deal[0]["date"]}]
 
 
+def test_a_deal_renamed_differently_on_both_sides_is_one_conflict_not_two_deals():
+    ours = edit(BASE, 'title = "Q1 audit"', 'title = "Q1 audit (security)"')
+    theirs = edit(BASE, 'title = "Q1 audit"', 'title = "Q1 compliance audit"')
+    result = merge_texts(BASE, ours, theirs)
+    merged = data(result.text)
+    assert [d["title"] for d in merged["deals"]] == ["Q1 audit (security)"]  # the value is not doubled
+    assert [c.key for c in result.conflicts] == ["deals"]
+    # Renamed on one side only: the rename stands, still one deal.
+    one = data(merge_texts(BASE, ours, BASE).text)["deals"]
+    assert [d["title"] for d in one] == ["Q1 audit (security)"]
+    # A genuinely new deal added there is still added.
+    added = BASE + '\n[[deals]]\ntitle = "Workshop"\namount = 3000\nstatus = "won"\ndate = 2026-02-01\n'
+    both = data(merge_texts(BASE, ours, added).text)["deals"]
+    assert sorted(d["title"] for d in both) == ["Q1 audit (security)", "Workshop"]
+
+
 def test_lists_of_texts_and_tables_merge_by_item_and_key():
     ours = edit(edit(BASE, 'tags = ["fintech"]', 'tags = ["fintech", "vip"]'),
                 'linkedin = "https://www.linkedin.com/in/ana"',

@@ -315,15 +315,16 @@ def test_plain_git_pull_uses_the_same_merge(machines: Machines):
     assert ana["stage"] == "customer" and ana["tags"] == ["fintech", "vip"] and "conflicts" not in ana
 
 
-def test_a_book_made_before_sync_existed_is_set_up_when_opened(book: Path):
+def test_a_book_made_before_sync_existed_is_set_up_on_its_first_write(book: Path):
     git(book, "rm", "-q", ".gitattributes")
     git(book, *ME, "commit", "-qm", "an older book")
     git(book, "config", "--unset", "merge.crmtui.driver")
-    Service.open(book)
+    service = Service.open(book)
+    assert driver_command() in (book / ".git/config").read_text("utf-8")  # local config: on open
+    assert not (book / ".gitattributes").exists()  # reading commands commit nothing
+    service.add_customer("Ana López")
     assert ATTRIBUTES_LINE in (book / ".gitattributes").read_text("utf-8")
-    assert git(book, "log", "-1", "--format=%s").strip() == "Set up the record-aware merge"
+    assert git(book, "log", "-2", "--format=%s").split("\n")[:2] == ["Add Ana López", "Set up the record-aware merge"]
     assert git(book, "status", "--porcelain") == ""
-    assert driver_command() in (book / ".git/config").read_text("utf-8")
-    Service.open(book)  # already right: nothing more
-    assert git(book, "log", "-1", "--format=%s").strip() == "Set up the record-aware merge"
-    assert git(book, "rev-list", "--count", "HEAD").strip() == "3"
+    Service.open(book).add_customer("Ben Schmidt")  # already right: nothing more
+    assert git(book, "log", "-2", "--format=%s").split("\n")[:2] == ["Add Ben Schmidt", "Add Ana López"]

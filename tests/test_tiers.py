@@ -73,6 +73,7 @@ def test_custom_thresholds():
     assert computed_tier(person(deals=[won(1000)]), TODAY, thresholds) == "platinum"
     assert computed_tier(person(deals=[won(600)]), TODAY, thresholds) == "gold"
     assert computed_tier(person(deals=[won(100)]), TODAY, thresholds) == "iron"
+    assert computed_tier(person(deals=[won(50)]), TODAY, thresholds) == "lead"  # below iron's threshold
 
 
 def test_negative_value_is_lead():

@@ -516,7 +516,7 @@ def cmd_edit(service, args) -> int:
     customer_handle = _edit_handle(service, args.who)
     path = service.book.root / service.book.rel(customer_handle)
     service.git.notices.extend(service.settle_outside_edits())
-    before = path.read_text("utf-8") if path.exists() else None
+    before = path.read_text("utf-8", errors="replace") if path.exists() else None  # a file may not be UTF-8 yet
     while True:
         run_editor(path)
         subject, problem = service.commit_edit(customer_handle, before)

@@ -156,7 +156,7 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
     fields += [(key, str(value)) for key, value in c.extra.items() if not isinstance(value, (dict, list))]
     for label, value in fields:
         if value:
-            lines.append(f"  {label:<14}{clean(value)}")
+            lines.append(f"  {label:<13} {clean(value)}")  # a space even after a long unknown key
     open_deals = [d for d in c.deals if d.status == "open"]
     if open_deals:
         lines += ["", style("Open deals", "1")]

@@ -78,9 +78,12 @@ class Service:
     @classmethod
     def open(cls, path: Path, now: Callable[[], datetime] = current_time) -> "Service":
         service = cls(Book.open(path), now)
-        from crmtui.storage.sync import ensure_merge_driver
+        from crmtui.storage.sync import configure_driver
 
-        ensure_merge_driver(service.book.root, service.git)  # cheap when already set up
+        try:
+            configure_driver(service.book.root)  # local config does not travel with a clone; no commit here
+        except OSError:
+            pass  # a read-only book still opens
         return service
 
     # ---- reading -----------------------------------------------------------------
@@ -176,11 +179,27 @@ class Service:
     def _commit(self, paths: list[str], message: str) -> None:
         self.git.commit(paths, message)
 
+    def ensure_can_write(self) -> None:
+        """Refuse before touching a file while a merge is unfinished: its commit would fail,
+        and `git merge --abort` would then throw the change away."""
+        if (self.book.root / ".git" / "MERGE_HEAD").exists():
+            raise CrmError("a sync stopped half way (a merge is in progress); finish it with crmtui sync "
+                           "(see crmtui check for what needs fixing) before changing the book; nothing was written")
+
     def settle_outside_edits(self) -> list[str]:
-        """Commit valid edits made outside crmtui; report broken ones. Returns notices."""
+        """Commit valid edits made outside crmtui; report broken ones. Returns notices.
+
+        Every write calls this first, so it is also where writes are refused during an
+        unfinished merge, and where the book gets its .gitattributes for the
+        record-aware merge if it lacks them.
+        """
         notices, valid, names = [], [], []
         if not self.git.is_repo():
             return notices
+        self.ensure_can_write()
+        from crmtui.storage.sync import ensure_merge_driver
+
+        ensure_merge_driver(self.book.root, self.git)
         for status, rel in self.git.pending(CUSTOMERS, SETTINGS):
             if not rel.endswith(".toml"):
                 continue
@@ -334,7 +353,7 @@ class Service:
         next_due = reminders_mod.advance(reminder, today)
 
         def mutate(doc):
-            table = table_at(doc, "reminders", index)
+            table = _same_reminder(table_at(doc, "reminders", index), reminder)
             if next_due is not None:
                 table["due"] = next_due
             else:
@@ -356,7 +375,7 @@ class Service:
             raise CrmError("snooze to a day after today")
 
         def mutate(doc):
-            table_at(doc, "reminders", index)["due"] = new_due
+            _same_reminder(table_at(doc, "reminders", index), reminder)["due"] = new_due
 
         saved = self._write(handle, mutate,
                             lambda c: f"Snooze: {reminder.text or 'reminder'} ({c.name}) to {new_due}")
@@ -394,12 +413,16 @@ class Service:
         rel = self.book.rel(handle)
         path = self.book.root / rel
         self._refresh(handle)
+        self.ensure_can_write()
         committed = self.git.show_file("HEAD", rel) if self.git.has_commits() else None
         if not path.exists():
             if committed is not None and self.git.commit([rel], f"Delete {handle}.toml"):
                 return f"Delete {handle}.toml", None
             return None, None
-        text = decode(path.read_bytes())
+        try:
+            text = decode(path.read_bytes())
+        except UnicodeDecodeError as error:
+            return None, Problem(rel, 1, error.start + 1, "not UTF-8 text; save it as UTF-8")
         after, customer, problem = check_text(rel, handle, text)
         if problem:
             return None, problem
@@ -505,6 +528,14 @@ class Service:
 
     def patch(self, sha: str, handle: str | None = None) -> str:
         return self.git.patch(sha, self.book.rel(handle) if handle else None)
+
+
+def _same_reminder(table, reminder: Reminder):
+    """The [[reminders]] entry found by position, if it is still the one the user chose;
+    the file may have changed on disk since it was read."""
+    if str(table.get("text", "")) != reminder.text or str(table.get("due", "")) != str(reminder.due):
+        raise CrmError(f"the reminder '{reminder.text}' changed on disk since it was read; reload and try again")
+    return table
 
 
 def _handle_of(path: str) -> str | None:

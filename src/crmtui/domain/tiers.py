@@ -25,7 +25,8 @@ def value(customer: Customer, today: date) -> float:
 
 
 def computed_tier(customer: Customer, today: date, thresholds: Thresholds) -> str | None:
-    """The tier the numbers give; None for a customer with no won deal at all."""
+    """The tier the numbers give: Platinum, Gold, Iron by the thresholds, and Lead below
+    Iron's threshold or when the value is negative; None with no won deal at all."""
     if not any(deal.status == "won" for deal in customer.deals):
         return None
     worth = value(customer, today)
@@ -35,7 +36,9 @@ def computed_tier(customer: Customer, today: date, thresholds: Thresholds) -> st
         return "platinum"
     if worth >= thresholds.gold:
         return "gold"
-    return "iron"
+    if worth >= thresholds.iron:
+        return "iron"
+    return "lead"
 
 
 class Standing(NamedTuple):

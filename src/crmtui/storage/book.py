@@ -21,13 +21,13 @@ from crmtui.domain.record import Customer, RecordError
 from crmtui.domain.settings import DEFAULT_SETTINGS_TOML, Settings, settings_from_data
 from crmtui.errors import CrmError
 from crmtui.storage.atomic import atomic_write
-from crmtui.storage.record_file import RecordFile, read_record
+from crmtui.storage.record_file import RecordFile, file_stamp, read_record
 from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_problem
 
 SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
-CACHE_FORMAT = 3  # 3: value objects are NamedTuples
+CACHE_FORMAT = 4  # 4: stamps carry ctime
 
 
 @dataclass
@@ -124,7 +124,7 @@ class Book:
                 st = entry.stat()
             except FileNotFoundError:
                 continue
-            if cached is not None and cached.stamp == (st.st_mtime_ns, st.st_size):
+            if cached is not None and cached.stamp == file_stamp(st):
                 records[handle] = cached
             else:
                 stale.append(entry.name)

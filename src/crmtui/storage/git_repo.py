@@ -65,7 +65,9 @@ class GitRepo:
         import git
 
         try:
-            return self.git.execute(["git", *args], env=env, strip_newline_in_stdout=strip)
+            # core.quotePath=false: paths like customers/josé.toml come back as written, not "jos\303\251".
+            return self.git.execute(["git", "-c", "core.quotePath=false", *args], env=env,
+                                    strip_newline_in_stdout=strip)
         except git.GitCommandError as error:
             detail = (error.stderr or error.stdout or "").strip().splitlines()
             message = detail[-1] if detail else str(error)
@@ -208,9 +210,11 @@ class GitRepo:
         _, _, _, stream = self.git.stream_object_data(sha)
         return stream.read().decode("utf-8", errors="replace")
 
-    def show_file(self, rev: str, path: str) -> str | None:
+    def show_file(self, rev: str, path: str, stage: int | None = None) -> str | None:
+        """A file's text at a commit, or (stage=1/2/3) as base/ours/theirs of a merge in progress."""
+        spec = f":{stage}:{path}" if stage else f"{rev}:{path}"
         try:
-            return self.run("show", f"{rev}:{path}", strip=False)
+            return self.run("show", spec, strip=False)
         except CrmError:
             return None
 

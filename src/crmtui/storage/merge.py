@@ -243,17 +243,31 @@ class _Merger:
             return None
 
         exact = [(find(freeze(b), fo, used_o), find(freeze(b), ft, used_t)) for b in base]
+        identities_in_base = {_identity(key, b) for b in base} - {None}
         new_o = [i for i in range(len(ours)) if i not in used_o]
         new_t = [i for i in range(len(theirs)) if i not in used_t]
 
         def pair(side: list[dict], new: list[int], taken: set[int], bi: int):
+            """The new entry on `side` that is base entry `bi` edited: same identity, or
+            else the one keeping most of its fields (at least half), so a deal renamed on
+            both sides is one deal changed twice, not two new deals."""
             ident = _identity(key, base[bi])
-            if ident is None:
-                return None
+            if ident is not None:
+                for i in new:
+                    if i not in taken and _identity(key, side[i]) == ident:
+                        taken.add(i)
+                        return i
+            old = base[bi]
+            best, best_score = None, 0
             for i in new:
-                if i not in taken and _identity(key, side[i]) == ident:
-                    taken.add(i)
-                    return i
+                if i in taken or _identity(key, side[i]) in identities_in_base:
+                    continue
+                score = sum(1 for field_name, value in old.items() if same(side[i].get(field_name), value))
+                if score > best_score:
+                    best, best_score = i, score
+            if best is not None and best_score * 2 >= len(old):
+                taken.add(best)
+                return best
             return None
 
         paired_o: set[int] = set()

@@ -14,7 +14,9 @@ from crmtui.errors import CrmError
 from crmtui.storage.atomic import atomic_write
 from crmtui.storage.toml_text import BOM, Problem, decode, locate, parse, parse_fast, syntax_problem
 
-Stamp = tuple[int, int]  # (mtime_ns, size): cheap "has this file changed" check
+# (mtime_ns, ctime_ns, size): a cheap "has this file changed" check. ctime moves on every
+# write and rename, even when a tool puts the old mtime and size back.
+Stamp = tuple[int, int, int]
 
 
 def stamp_of(path: Path) -> Stamp | None:
@@ -22,7 +24,11 @@ def stamp_of(path: Path) -> Stamp | None:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return (st.st_mtime_ns, st.st_size)
+    return file_stamp(st)
+
+
+def file_stamp(st: os.stat_result) -> Stamp:
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
 @dataclass

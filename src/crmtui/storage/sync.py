@@ -29,6 +29,7 @@ from pathlib import Path
 
 from crmtui.errors import CrmError
 from crmtui.storage.book import CUSTOMERS, GITATTRIBUTES, SETTINGS
+from crmtui.storage.atomic import atomic_write
 from crmtui.storage.git_repo import GitRepo
 
 DRIVER = "crmtui"
@@ -47,7 +48,8 @@ MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
 def driver_command() -> str:
     """What git runs to merge a record: this Python, so plain `git pull` in any shell works too."""
-    return f"{shlex.quote(sys.executable)} -m crmtui.storage.merge %O %A %B %P"
+    # -P: git runs the driver in the book's folder, and a pushed crmtui/ folder there must not be imported.
+    return f"{shlex.quote(sys.executable)} -P -m crmtui.storage.merge %O %A %B %P"
 
 
 def _config_ready(git_dir: Path) -> bool:
@@ -75,7 +77,7 @@ def write_attributes(root: Path) -> None:
         existing = ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    path.write_text(existing + ("\n" if existing else "") + ATTRIBUTES_TEXT, "utf-8")
+    atomic_write(path, (existing + ("\n" if existing else "") + ATTRIBUTES_TEXT).encode("utf-8"))
 
 
 def configure_driver(root: Path) -> bool:
@@ -106,9 +108,10 @@ def ensure_merge_driver(root: Path, git: GitRepo | None = None) -> None:
         configure_driver(root)
         if attributes_ready(root):
             return
-        write_attributes(root)
         git = git or GitRepo(root)
-        if git.has_commits() and not _merge_in_progress(root):
+        users_own_edit = bool(git.pending(GITATTRIBUTES))  # theirs to commit, not ours
+        write_attributes(root)
+        if git.has_commits() and not _merge_in_progress(root) and not users_own_edit:
             git.commit([GITATTRIBUTES], SETUP_SUBJECT)
     except (OSError, CrmError):
         pass  # a read-only book still opens; sync says what is wrong when it matters
@@ -444,6 +447,8 @@ def _finish_merge(service, report: SyncReport, started_by: str) -> None:
             git.run("add", "--", path)
         elif is_record and stages in ({1, 2}, {1, 3}):
             git.run("rm", "-q", "--cached", "--", path)  # deleted, and the edit too: nothing to keep
+        elif is_record and stages == {1, 2, 3} and file.exists() and _remerged(git, root, path):
+            git.run("add", "--", path)  # the driver had failed (e.g. ran from another Python): merged now
         elif file.exists() and not _has_markers(file) and _parses(file):
             git.run("add", "--", path)  # the user settled it by hand
         else:
@@ -460,6 +465,23 @@ def _finish_merge(service, report: SyncReport, started_by: str) -> None:
     changed = _changed(git, before, _rev(git, "HEAD"))
     report.came_in += [h for h in _records(changed) if h not in report.came_in]
     report.settings_came_in |= SETTINGS in changed
+
+
+def _remerged(git: GitRepo, root: Path, path: str) -> bool:
+    """When the file is still exactly this side's version, the driver did not run to the
+    end: merge base, ours and theirs now. False when the user edited it, or it cannot merge."""
+    from crmtui.storage.merge import Unmergeable, merge_texts
+
+    ours = git.show_file("", path, stage=2)
+    if ours is None or (root / path).read_bytes() != ours.encode("utf-8"):
+        return False
+    try:
+        result = merge_texts(git.show_file("", path, stage=1), ours, git.show_file("", path, stage=3) or "",
+                             handle=Path(path).stem)
+    except Unmergeable:
+        return False
+    atomic_write(root / path, result.text.encode("utf-8"))
+    return True
 
 
 def _parses(path: Path) -> bool:

@@ -300,6 +300,7 @@ class CrmApp(App[int]):
         try:
             with self.lock:
                 result = change(self.writer)
+                self.disk_fingerprint = fingerprint(self.root)  # our own write: no reload needed
                 reader = make_reader(self.writer)
                 then = (lambda: on_done(result)) if on_done else None
                 self.post_message(BookLoaded(reader, "write", then))
@@ -319,7 +320,9 @@ class CrmApp(App[int]):
         handle = Path(rel).stem if rel.startswith(CUSTOMERS + "/") else None
         try:
             with self.lock:
-                self._post_notices_after(self.writer.settle_outside_edits())
+                # The file about to be edited is the user's to fix now: no "left uncommitted" notice for it.
+                notices = [n for n in self.writer.settle_outside_edits() if not n.startswith(f"{rel}:")]
+                self._post_notices_after(notices)
                 # the last committed version: after a broken edit it is what the summary compares to
                 before = self.writer.git.show_file("HEAD", rel) if self.writer.git.has_commits() else None
                 if before is None and path.exists() and not self.writer.git.is_repo():

@@ -19,7 +19,7 @@ ACTIONS = [
     ("History of the customer", "history", "Its commits, diffs, restore (h)"),
     ("History of the book", "book_history", "Every commit in the book (H)"),
     ("Problems", "problems", "Files that failed to parse or validate (p)"),
-    ("Sync", "sync", "Coming soon; git push/pull works meanwhile (s)"),
+    ("Sync", "sync", "Commit, pull with the record-aware merge, push (s)"),
     ("Help: all keys", "help", "Every key of crmtui (?)"),
 ]
 

@@ -36,7 +36,7 @@ APP_KEYS: list[Binding] = [
             tooltip="Git history of the whole book"),
     Binding("p", "problems", "Problems", id="crmtui.problems", priority=True,
             tooltip="Files that failed to parse or validate"),
-    Binding("s", "sync", "Sync", id="crmtui.sync", priority=True, tooltip="Sync with other machines (coming)"),
+    Binding("s", "sync", "Sync", id="crmtui.sync", priority=True, tooltip="Sync with other machines: commit, pull, push"),
     Binding("question_mark,f1", "help", "Help", id="crmtui.help", key_display="?", tooltip="All the keys"),
     Binding("q", "quit_or_back", "Quit", id="crmtui.quit", show=False, priority=True,
             tooltip="Quit crmtui (in a view: back to the main screen)"),
@@ -57,7 +57,7 @@ VIEW_KEYS: dict[str, list[tuple[str, str]]] = {
     ],
     "Reminders": [
         ("d", "mark the reminder done"),
-        ("z", "snooze: tomorrow, in a week, or a date"),
+        ("z", "snooze: type 1d, 1w or a date, then Enter"),
         ("Enter", "go to the customer"),
     ],
     "Tiers": [

@@ -112,10 +112,14 @@ class HistoryScreen(ViewScreen):
             if entry.phrases:
                 prompt.append("\n" + clip(safe("; ".join(entry.phrases)), width * 2), style="italic")
             option_list.add_option(Option(prompt))
-        title = Text(f"History of {self.display_name(self.handle)} · {len(entries)} change"
-                     f"{'s' if len(entries) != 1 else ''}")
-        title.append(" · R restore · b " + ("this record" if self.handle is None and self.origin else "whole book"),
-                     style="dim")
+        count = f"the latest {LIMIT} changes" if len(entries) >= LIMIT else \
+            f"{len(entries)} change{'s' if len(entries) != 1 else ''}"
+        title = Text(f"History of {self.display_name(self.handle)} · {count}")
+        if self.handle is not None:
+            switch = " · b whole book"
+        else:
+            switch = " · b this record" if self.origin else ""
+        title.append(" · R restore" + switch, style="dim")
         self.query_one("#view-title", Static).update(title)
         if entries:
             option_list.highlighted = 0

@@ -1,11 +1,14 @@
-"""Snooze a reminder: tomorrow, in a week, or a typed date. Dismisses with a WHEN or None."""
+"""Snooze a reminder: tomorrow, in a week, or a typed date. Dismisses with a WHEN or None.
+
+The date field has the focus and takes every key: presets on digit keys made any
+date with a 1 or a 7 impossible to type. `1d` and `1w` are as short.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
@@ -15,11 +18,6 @@ from crmtui.tui.screens.form_base import FormInput, FormScreen, error_label
 
 
 class SnoozeScreen(FormScreen):
-    BINDINGS = [
-        Binding("1", "pick('1d')", "Tomorrow", id="crmtui.snooze.day"),
-        Binding("7", "pick('1w')", "In a week", id="crmtui.snooze.week"),
-    ]
-
     def __init__(self, text: str) -> None:
         super().__init__()
         self.reminder_text = text
@@ -29,20 +27,17 @@ class SnoozeScreen(FormScreen):
             title = Text("Snooze: ")
             title.append(safe(self.reminder_text), style="bold")
             yield Static(title, classes="form-title")
-            with Horizontal(classes="buttons"):
-                yield Button("Tomorrow (1)", id="day", compact=True)
-                yield Button("In a week (7)", id="week", compact=True)
             with Horizontal(classes="row"):
-                yield Label("Or until", classes="label")
-                yield FormInput(placeholder="2026-07-01, 3d, 2w, then Enter", id="until", compact=True)
+                yield Label("Until", classes="label")
+                yield FormInput(placeholder="1d, 1w, 3d, 2026-07-01, then Enter", id="until", compact=True)
             yield error_label("until")
+            with Horizontal(classes="buttons"):
+                yield Button("Tomorrow", id="day", compact=True)
+                yield Button("In a week", id="week", compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#day", Button).focus()
-
-    def action_pick(self, when: str) -> None:
-        self.dismiss(when)
+        self.query_one("#until", Input).focus()
 
     @on(Button.Pressed, "#day")
     def _day(self) -> None:
