@@ -49,3 +49,30 @@ async def test_sync_key_without_a_remote_explains_and_keeps_running(make_app):
         messages = [n.message for n in app._notifications]
         assert any("no remote to sync with" in m for m in messages), messages
         assert app.is_running
+
+
+async def test_a_sync_conflict_is_settled_key_by_key_from_the_problems_view(make_app, book: Path):
+    path = book / "customers" / "ana-lopez.toml"
+    text = path.read_text("utf-8")
+    assert 'company = "Acme Corp"' in text
+    path.write_text(text + '\n[[conflicts]]\nkey = "company"\nours = "Acme Corp"\ntheirs = "ACME Holding"\n'
+                    '\n[[conflicts]]\nkey = "title"\nours = "CTO"\ntheirs = "Chief Technology Officer"\n', "utf-8")
+    git(book, "commit", "-qam", "a sync left two conflicts")
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        app.screen.focus_path("customers/ana-lopez.toml")
+        await pilot.press("x")  # company: take the other side's
+        await settle(app, pilot)
+        after = path.read_text("utf-8")
+        assert 'company = "ACME Holding"' in after and 'key = "company"' not in after
+        assert 'key = "title"' in after  # one key at a time
+        await pilot.press("k")  # title: keep the record's
+        await settle(app, pilot)
+        after = path.read_text("utf-8")
+        assert "[[conflicts]]" not in after and 'title = "CTO"' in after
+        assert not app.reader.problems
+    subjects = git(book, "log", "-2", "--format=%s").splitlines()
+    assert all("Ana López" in s for s in subjects), subjects

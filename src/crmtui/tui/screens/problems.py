@@ -1,4 +1,8 @@
-"""Files that failed to parse or validate, with line, column and why; Enter opens one in $EDITOR."""
+"""Files that failed to parse or validate, with line, column and why; Enter opens one in $EDITOR.
+
+A record with a sync conflict is listed too; k keeps the record's value and x takes
+the other side's, one key at a time, as `crmtui resolve` does.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from crmtui.tui.screens.view_base import ViewScreen
 class ProblemsScreen(ViewScreen):
     BINDINGS = [
         Binding("e", "edit", "Edit in $EDITOR", id="crmtui.problems.edit"),
+        Binding("k", "resolve('ours')", "Keep this value", id="crmtui.problems.ours"),
+        Binding("x", "resolve('theirs')", "Take the other", id="crmtui.problems.theirs"),
     ]
 
     def __init__(self, focus_path: str | None = None) -> None:
@@ -58,7 +64,8 @@ class ProblemsScreen(ViewScreen):
             self.query_one("#problems-hint", Static).update(
                 Text("Enter or e opens the file in $EDITOR; it is committed once it validates. "
                      "A broken file is never rewritten by crmtui. "
-                     "A sync conflict can also be settled with: crmtui resolve WHO --ours|--theirs", style="dim"))
+                     "A sync conflict: k keeps the record's value, x takes the other side's (one key at a time).",
+                     style="dim"))
             index = self.paths.index(keep) if keep in self.paths else 0
             option_list.highlighted = index
         else:
@@ -87,6 +94,18 @@ class ProblemsScreen(ViewScreen):
         path = self.current_path()
         if path:
             self.app.edit_file(path)
+
+    def action_resolve(self, side: str) -> None:
+        handle = self.current_handle()
+        record = self.app.reader.snapshot.records.get(handle) if handle and self.app.reader else None
+        if record is None or record.customer is None or not record.customer.conflicts:
+            self.app.notify("k and x settle a sync conflict; a broken file is fixed in the editor (e).",
+                            severity="warning")
+            return
+        key = record.customer.conflicts[0].key
+        how = "kept the record's value" if side == "ours" else "took the other side's value"
+        self.app.write("Resolving the conflict", lambda service: service.resolve_conflict(handle, key, side),
+                       on_done=lambda _: self.app.notify(f"{key}: {how}", title="Conflict settled", markup=False))
 
     @on(OptionList.OptionSelected)
     def _selected(self) -> None:
