@@ -12,7 +12,6 @@ or corrupt.
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 from typing import Callable
 
 from crmtui.errors import CrmError
@@ -91,7 +90,3 @@ class HistoryIndex:
 
     def commits_for(self, path: str) -> list[str]:
         return self.commits.get(path, [])
-
-
-def index_path(root: Path) -> Path:
-    return root / ".git" / "crmtui" / "history-index.pickle"

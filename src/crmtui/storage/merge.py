@@ -5,7 +5,7 @@ git calls the driver when both sides of a merge changed the same customers/*.tom
 `customers/*.toml` and the repository's local config says how to run it:
 
     [merge "crmtui"]
-        driver = /path/to/python -m crmtui.storage.merge %O %A %B %P
+        driver = /path/to/python -P -m crmtui.storage.merge %O %A %B %P
 
 How a file is merged:
 
@@ -37,7 +37,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,9 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Array, Table
 
-BOM = "\ufeff"
+from crmtui.storage.atomic import atomic_write
+from crmtui.storage.toml_text import BOM
+
 CONFLICTS = "conflicts"
 SET_TABLES = ("interactions", "reminders", "deals", CONFLICTS)
 MERGE_LOG = Path("crmtui") / "merge-log"  # under .git: which files the driver merged, read by sync
@@ -600,11 +601,7 @@ def run_driver(base_path: str, ours_path: str, theirs_path: str, name: str) -> i
 
 
 def _write(path: str, text: str) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".crmtui-merge.", dir=target.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-    os.replace(tmp, target)
+    atomic_write(Path(path), text.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

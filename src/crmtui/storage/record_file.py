@@ -115,7 +115,7 @@ def edit_record(root: Path, rel: str, mutate: Mutation, attempts: int = 3) -> Ed
 
         doc = tomlkit.parse(text)
         mutate(doc)
-        new_text = _keep_style(text, raw, doc.as_string())
+        new_text = _keep_style(text, doc.as_string())
         after, customer, problem = check_text(rel, path.stem, new_text)
         if problem:  # a bug in a mutation, never the user's fault: refuse rather than write
             raise CrmError(f"refusing to write {rel}: the change would make it invalid ({problem.message})")
@@ -127,7 +127,7 @@ def edit_record(root: Path, rel: str, mutate: Mutation, attempts: int = 3) -> Ed
     raise CrmError(f"{rel} keeps changing on disk; try again in a moment")
 
 
-def _keep_style(original: str, raw: bytes, new_text: str) -> str:
+def _keep_style(original: str, new_text: str) -> str:
     """Keep the file's line endings and final newline as the user had them."""
     if "\r\n" in original:
         new_text = re.sub(r"(?<!\r)\n", "\r\n", new_text)
