@@ -11,7 +11,7 @@ import re
 import shlex
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 from crmtui.domain import reminders as reminders_mod
 from crmtui.domain.changes import describe_change, edit_subject

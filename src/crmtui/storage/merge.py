@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT, Array, Table
+from tomlkit.items import AoT, Array
 
 from crmtui.storage.atomic import atomic_write
 from crmtui.storage.toml_text import BOM
@@ -214,8 +214,7 @@ class _Merger:
         removed = [x for x in b if not any(same(x, y) for y in t)]
         added = [x for x in t if not any(same(x, y) for y in b)]
         if o is MISSING:
-            kept: list = []
-            result = [x for x in added]
+            result = list(added)
             if result:
                 container[key] = _toml_value(result)
             return

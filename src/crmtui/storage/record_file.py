@@ -7,7 +7,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+
+if TYPE_CHECKING:  # imported where used: reading commands start faster without it
+    import tomlkit
 
 from crmtui.domain.record import Customer, RecordError, customer_from_data
 from crmtui.errors import CrmError

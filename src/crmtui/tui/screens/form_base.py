@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from textual import events
+from textual import events, on
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.containers import VerticalScroll
@@ -127,3 +127,19 @@ class FormScreen(ModalScreen):
 
 def error_label(field: str) -> Static:
     return Static("", id=f"{field}-error", classes="error", markup=False)
+
+
+class SaveCancelForm(FormScreen):
+    """A form with Save and Cancel buttons (ids #save, #cancel) where Enter in a field saves."""
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -12,12 +11,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 from crmtui.domain.dates import DateError, as_date, parse_when
 from crmtui.domain.record import Customer
 from crmtui.tui.fmt import safe
-from crmtui.tui.screens.form_base import FormBody, FormInput, FormScreen, error_label
+from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
 
 DEFAULT_KIND = "call"
 
 
-class LogForm(FormScreen):
+class LogForm(SaveCancelForm):
     BINDINGS = [
         Binding("ctrl+n", "next_kind", "Next kind", id="crmtui.log.next_kind"),
     ]
@@ -61,18 +60,6 @@ class LogForm(FormScreen):
         if values:
             index = values.index(select.value) if select.value in values else -1
             select.value = values[(index + 1) % len(values)]
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         if self.saving:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
@@ -10,7 +9,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from crmtui.domain.dates import DateError, parse_duration
 from crmtui.domain.record import STAGES, TIERS, Customer, parse_birthday
 from crmtui.tui.fmt import safe
-from crmtui.tui.screens.form_base import FormBody, FormInput, FormScreen, error_label
+from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
 
 FIELDS = [
     ("name", "Name", "required: Ana López"),
@@ -27,7 +26,7 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-class NewCustomerForm(FormScreen):
+class NewCustomerForm(SaveCancelForm):
     def compose(self) -> ComposeResult:
         with FormBody(id="form"):
             yield Static("New customer", classes="form-title")
@@ -51,18 +50,6 @@ class NewCustomerForm(FormScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#name", Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
     def value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value.strip()
