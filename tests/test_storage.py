@@ -210,3 +210,64 @@ def test_an_edit_changes_only_the_bytes_it_must(tmp_path_factory, pad, top, side
         assert "\n" not in added.replace("\r\n", "")
     data = tomllib.loads(result)
     assert [i["summary"] for i in data["interactions"]] == [f"old {i}" for i in range(existing)] + [summary]
+
+
+# ---- rows kept for `list --json` ------------------------------------------------------
+
+def _list(run_cli, root: Path, *extra) -> list[dict]:
+    import json
+
+    code, out, err = run_cli("--book", root, "list", "--json", *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_list_rows_are_reused_and_follow_every_change(run_cli, monkeypatch, tmp_path: Path):
+    root = tmp_path / "rows-book"
+    init_book(root)
+    service = Service.open(root, now=lambda: NOW)
+    service.add_customer("Ana López", company="Acme", tags=["Fintech"], stage="customer")
+    service.add_customer("Ben Schmidt")
+    service.log_interaction("ana-lopez", "Call", kind="call", follow_up="2026-06-20")
+    first = _list(run_cli, root)
+    assert (root / ".git" / "crmtui" / "rows-list-json.pickle").exists()
+    assert _list(run_cli, root) == first  # from the stored rows
+    # A file changed by hand: its row is computed again.
+    path = root / "customers" / "ben-schmidt.toml"
+    path.write_text(path.read_text("utf-8").replace('name = "Ben Schmidt"', 'name = "Ben Schmidt-Weber"'), "utf-8")
+    assert [c["name"] for c in _list(run_cli, root)] == ["Ana López", "Ben Schmidt-Weber"]
+    # Another day: value (won deals of the trailing 12 months) is computed for that day.
+    ana = root / "customers" / "ana-lopez.toml"
+    ana.write_text(ana.read_text("utf-8")
+                   + '\n[[deals]]\ntitle = "Audit"\namount = 20000\nstatus = "won"\ndate = 2025-06-20\n', "utf-8")
+    assert (_list(run_cli, root)[0]["value"], _list(run_cli, root)[0]["tier"]) == (20000, "gold")
+    monkeypatch.setenv("CRMTUI_NOW", "2026-06-25T09:00:00")
+    assert (_list(run_cli, root)[0]["value"], _list(run_cli, root)[0]["tier"]) == (0, "iron")
+    monkeypatch.setenv("CRMTUI_NOW", "2026-06-15T09:00:00")
+    assert _list(run_cli, root)[0]["tier"] == "gold"
+    # crm.toml changed: tiers follow the new thresholds.
+    settings = root / "crm.toml"
+    settings.write_text(settings.read_text("utf-8").replace("platinum = 50000", "platinum = 18000"), "utf-8")
+    assert _list(run_cli, root)[0]["tier"] == "platinum"
+    # Filters work on stored rows; a broken file drops out and comes back.
+    assert [c["handle"] for c in _list(run_cli, root, "--tag", "fintech")] == ["ana-lopez"]
+    assert [c["handle"] for c in _list(run_cli, root, "--tier", "unranked")] == ["ben-schmidt"]
+    good = path.read_text("utf-8")
+    path.write_text('name = "Ben\n', "utf-8")
+    assert [c["handle"] for c in _list(run_cli, root)] == ["ana-lopez"]
+    path.write_text(good, "utf-8")
+    assert len(_list(run_cli, root)) == 2
+
+
+def test_a_worktree_keeps_crmtuis_state_in_its_git_directory(tmp_path: Path):
+    import subprocess
+
+    root = tmp_path / "main-book"
+    init_book(root)
+    Service.open(root, now=lambda: NOW).add_customer("Ana López")
+    other = tmp_path / "worktree"
+    subprocess.run(["git", "worktree", "add", "-q", str(other)], cwd=root, check=True, capture_output=True)
+    assert (other / ".git").is_file()
+    Book.open(other).load()
+    assert not list(other.glob("*.pickle")) and not list(other.glob(".*.pickle"))  # nothing in the working tree
+    assert list((root / ".git" / "worktrees").rglob("summary-cache.pickle"))

@@ -28,6 +28,7 @@ SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
 CACHE_FORMAT = 4  # 4: stamps carry ctime
+ROWS_FORMAT = 1
 
 
 @dataclass
@@ -155,11 +156,25 @@ class Book:
 
     # ---- cache ------------------------------------------------------------------
 
-    def _cache_path(self) -> Path:
-        git_dir = self.root / ".git"
-        if git_dir.is_dir():
-            return git_dir / "crmtui" / "summary-cache.pickle"
-        return self.root / ".crmtui-cache.pickle"
+    def state_dir(self) -> Path | None:
+        """Where crmtui keeps what it can rebuild: inside the git directory (also when .git is
+        a file, as in a worktree), never in the working tree, where a pickle could be
+        committed and loaded on another machine. None without git: no cache then."""
+        dot_git = self.root / ".git"
+        if dot_git.is_dir():
+            return dot_git / "crmtui"
+        try:
+            pointer = dot_git.read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if pointer.startswith("gitdir:"):
+            git_dir = Path(pointer[len("gitdir:"):].strip())
+            return (git_dir if git_dir.is_absolute() else self.root / git_dir) / "crmtui"
+        return None
+
+    def _cache_path(self) -> Path | None:
+        state = self.state_dir()
+        return state / "summary-cache.pickle" if state else None
 
     def _read_cache(self) -> dict[str, RecordFile]:
         try:
@@ -172,11 +187,56 @@ class Book:
         return {}
 
     def _write_cache(self, records: dict[str, RecordFile]) -> None:
+        path = self._cache_path()
+        if path is None:
+            return
         payload = {"format": CACHE_FORMAT, "version": __version__, "records": records}
         try:
-            atomic_write(self._cache_path(), pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            atomic_write(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a read-only book still works, just slower
+
+    # ---- rows derived from records, for one day and one crm.toml -----------------
+
+    def read_rows(self, name: str, key: tuple) -> list | None:
+        """The rows save_rows stored under `name` and `key`, if no customer file changed since.
+
+        Rows are anything computed from each record, today and the settings (the key
+        says which day and which crm.toml). A warm `crmtui list --json` needs no record at
+        all then: one stat per file, and the stored rows.
+        """
+        state = self.state_dir()
+        try:
+            with open(state / f"rows-{name}.pickle", "rb") as handle:
+                payload = pickle.load(handle)
+            if (payload["format"], payload["version"], payload["key"]) != (ROWS_FORMAT, __version__, key):
+                return None
+            stamps = payload["stamps"]
+            entries = self._customer_entries()
+            if len(entries) != len(stamps):
+                return None
+            for entry in entries:
+                if stamps.get(entry.name[:-5]) != file_stamp(entry.stat()):
+                    return None
+            return payload["rows"]
+        except Exception:  # missing, stale or corrupt: the caller computes them
+            return None
+
+    def save_rows(self, name: str, key: tuple, snapshot: Snapshot, rows: list) -> None:
+        state = self.state_dir()
+        if state is None:
+            return
+        stamps = {handle: record.stamp for handle, record in snapshot.records.items()}
+        payload = {"format": ROWS_FORMAT, "version": __version__, "key": key, "stamps": stamps, "rows": rows}
+        try:
+            atomic_write(state / f"rows-{name}.pickle", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+    def settings_stamp(self):
+        from crmtui.storage.record_file import stamp_of
+
+        return stamp_of(self.root / SETTINGS)
 
 
 @contextmanager

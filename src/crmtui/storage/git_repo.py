@@ -98,8 +98,11 @@ class GitRepo:
                     marker = None
                 if marker is not None and not marker.exists():
                     self.notices.append(IDENTITY_HINT)
-                    marker.parent.mkdir(parents=True, exist_ok=True)
-                    marker.touch()
+                    try:
+                        marker.parent.mkdir(parents=True, exist_ok=True)
+                        marker.touch()
+                    except OSError:  # .git is a file (a worktree): say it again next time rather than fail
+                        pass
         return self._identity
 
     def _config(self, key: str) -> str:
