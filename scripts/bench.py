@@ -149,11 +149,16 @@ def main() -> None:
     rows: dict[str, dict[str, str]] = {}
     for size in args.sizes:
         book = ensure_book(args.books, size)
-        cache = book / ".git" / "crmtui" / "summary-cache.pickle"
+        state = book / ".git" / "crmtui"
+
+        def forget_caches() -> None:  # a first run: no summaries, no stored rows
+            for cache in [state / "summary-cache.pickle", *state.glob("rows-*.pickle")]:
+                cache.unlink(missing_ok=True)
+
         print(f"measuring {size} ...", file=sys.stderr)
         warm, warm_peak = whole_process([*crmtui, "--book", str(book), "list", "--json"], args.runs)
         cold, _ = whole_process([*crmtui, "--book", str(book), "list", "--json"], args.runs,
-                                before=lambda: cache.unlink(missing_ok=True))
+                                before=forget_caches)
         start, tui_peak = tui_start(book, args.runs)
         inner = in_process(book)
         khard = khard_list(book, args.runs)

@@ -145,3 +145,22 @@ def test_clear_vs_ambiguous_on_real_hits(index):
     assert clear_winner(index.search("ana")) is None  # Ana López and Anabel Ruiz
     assert clear_winner(index.search("anabel")).handle == "anabel-ruiz"
     assert clear_winner(index.search("schmidt")).handle == "ben-schmidt"
+
+
+def test_a_new_reader_reuses_the_index_when_nothing_searchable_changed(book):
+    from datetime import datetime
+
+    from crmtui.service import Service
+
+    now = datetime(2026, 6, 15, 9, 0)
+    first = Service.open(book, now=lambda: now)
+    first.add_customer("Ana López", company="Acme")
+    first.build_index()
+    second = Service.open(book, now=lambda: now)
+    second.log_interaction("ana-lopez", "Call", kind="call")  # touches no searchable field
+    second.build_index(first)
+    assert second.index is first.index
+    third = Service.open(book, now=lambda: now)
+    third.add_customer("Ben Schmidt")
+    third.build_index(second)
+    assert third.index is not second.index and [c.handle for c, _ in third.search("ben")] == ["ben-schmidt"]

@@ -73,6 +73,7 @@ class Service:
         self.now = now
         self._snapshot: Snapshot | None = None
         self._index: SearchIndex | None = None
+        self._index_entries: list[SearchEntry] | None = None  # what _index was built from
         self.progress: Callable[[int, int], None] | None = None  # told how a first, slow load advances
 
     @classmethod
@@ -113,11 +114,18 @@ class Service:
     @property
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = SearchIndex([
-                SearchEntry(c.handle, c.name, c.company, tuple(c.emails), tuple(c.tags), tuple(c.phones))
-                for c in self.customers
-            ])
+            self.build_index()
         return self._index
+
+    def build_index(self, previous: "Service | None" = None) -> None:
+        """Build the search index, or take `previous`'s when no searchable field changed
+        (most writes: a logged call, a reminder done). Building takes ~0.35 s at 10,000
+        customers; an index never changes once built, so sharing it is safe."""
+        entries = [SearchEntry(c.handle, c.name, c.company, tuple(c.emails), tuple(c.tags), tuple(c.phones))
+                   for c in self.customers]
+        reusable = previous is not None and previous._index is not None and previous._index_entries == entries
+        self._index = previous._index if reusable else SearchIndex(entries)
+        self._index_entries = entries
 
     def search(self, query: str, limit: int | None = None) -> list[tuple[Customer, Hit]]:
         hits = self.index.search(query, limit)

@@ -259,7 +259,7 @@ class CrmApp(App[int]):
                 seen = fingerprint(self.root)
                 self.writer.reload()
                 self.disk_fingerprint = seen
-                self.post_message(BookLoaded(make_reader(self.writer), reason))
+                self.post_message(BookLoaded(make_reader(self.writer, self.reader), reason))
         except Exception as error:  # noqa: BLE001 - any failure is shown, the app keeps running
             self.post_message(WorkFailed(_describe(error, "Reading the book")))
         self.refresh_pending()
@@ -301,7 +301,7 @@ class CrmApp(App[int]):
             with self.lock:
                 result = change(self.writer)
                 self.disk_fingerprint = fingerprint(self.root)  # our own write: no reload needed
-                reader = make_reader(self.writer)
+                reader = make_reader(self.writer, self.reader)
                 then = (lambda: on_done(result)) if on_done else None
                 self.post_message(BookLoaded(reader, "write", then))
                 self._post_notices()
@@ -344,7 +344,7 @@ class CrmApp(App[int]):
                 seen = fingerprint(self.root)
                 self.writer.reload()
                 self.disk_fingerprint = seen
-                reader = make_reader(self.writer)
+                reader = make_reader(self.writer, self.reader)
                 self.post_message(BookLoaded(reader, "edit", lambda: self._after_edit(rel, subject, problem)))
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed(_describe(error, "Editing")))

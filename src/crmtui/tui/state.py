@@ -30,12 +30,15 @@ class FrozenBook(Book):
         raise RuntimeError("the reader is read-only")
 
 
-def make_reader(writer: Service) -> Service:
-    """A read-only copy of the writer's current state, safe to hand to the main thread."""
+def make_reader(writer: Service, previous: Service | None = None) -> Service:
+    """A read-only copy of the writer's current state, safe to hand to the main thread.
+
+    Its search index is built here, in the worker, or taken from `previous` (the reader
+    it replaces) when no name, company, email, tag or phone changed."""
     snap = writer.snapshot
     copy = Snapshot(snap.settings, dict(snap.records), list(snap.problems))
     reader = Service(FrozenBook(writer.book.root, copy), now=writer.now)
-    reader.index  # build the search index here, in the worker
+    reader.build_index(previous)
     return reader
 
 
