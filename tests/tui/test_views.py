@@ -39,8 +39,11 @@ async def test_reminders_buckets_and_done(make_app, book):
         await pilot.press("d")
         assert git_log(book)[0].startswith("Log note")
         _highlight(screen, "Send the signed NDA")
+        order = [item.text for item in screen.items.values()]
+        following = order[order.index("Send the signed NDA") + 1]
         await pilot.press("d")
         await settle(app, pilot)
+        assert screen.current_item().text == following  # the place in the list is kept
         text = (book / "customers" / "ana-lopez.toml").read_text("utf-8")
         assert "done = 2026-06-15" in text
         assert git_log(book)[0] == "Done: Send the signed NDA (Ana López)"

@@ -87,10 +87,13 @@ async def test_new_customer_with_validation(make_app, book):
         assert isinstance(form, NewCustomerForm)
         await pilot.press("enter")
         assert "needs a name" in static_text(form.query_one("#name-error"))
-        await pilot.press(*"Greta Lindqvist", "tab", *"Kestrel Partners", "tab", *"greta-at-kestrel")
+        await pilot.press(*"Greta Lindqvist", "tab", *"Kestrel Partners", "tab", *"Head of Data")
+        await pilot.press("tab", *"greta@kestrel")  # no domain ending: not plausible
         await pilot.press("tab", "tab", "tab", *"sometime", "enter")
         assert "does not look like an email" in static_text(form.query_one("#email-error"))
-        assert "is not a date" in static_text(form.query_one("#birthday-error"))
+        assert "1984-03-12, or 03-12" in static_text(form.query_one("#birthday-error"))
+        await pilot.press("backspace")  # editing a field clears its error
+        assert static_text(form.query_one("#birthday-error")).strip() == ""
         form.query_one("#email").value = "greta@kestrel.example"
         form.query_one("#birthday").value = "03-12"
         form.query_one("#keep_in_touch").value = "2w"
@@ -99,6 +102,7 @@ async def test_new_customer_with_validation(make_app, book):
         assert not isinstance(app.screen, NewCustomerForm)
         text = (book / "customers" / "greta-lindqvist.toml").read_text("utf-8")
         assert 'name = "Greta Lindqvist"' in text and 'company = "Kestrel Partners"' in text
+        assert 'title = "Head of Data"' in text
         assert 'emails = ["greta@kestrel.example"]' in text and 'keep_in_touch = "2w"' in text
         assert git_log(book)[0] == "Add Greta Lindqvist"
         assert app.main_screen.selected == "greta-lindqvist"

@@ -375,8 +375,8 @@ def _append_entry(doc, key: str, values: dict[str, Any], comment: str | None = N
 
 def conflict_comment(key: str, handle: str | None) -> str:
     who = handle or "WHO"
-    return (f"crmtui sync: '{key}' was changed differently on two machines. The record keeps 'ours';\n"
-            f"'theirs' is the other side's. Keep one: crmtui resolve {who} {key} --ours (or --theirs)")
+    return (f"crmtui sync: '{key}' was changed differently on two machines. 'ours' is what the record shows,\n"
+            f"'theirs' the other value. Keep one: crmtui resolve {who} {key} --ours (or --theirs)")
 
 
 def _parse(text: str | None, side: str) -> tuple[dict[str, Any], str]:

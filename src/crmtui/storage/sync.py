@@ -181,9 +181,10 @@ class SyncReport:
     def details(self) -> list[str]:
         lines = []
         for handle, key in self.conflicts:
-            lines.append(f"{handle}: '{key}' was changed differently on both sides; the record keeps this "
-                         f"machine's value for now and the other is kept beside it. Choose: crmtui resolve "
-                         f"{handle} {key} --ours (keep it) or --theirs (take the other)")
+            # Said so that it is true on both machines: "ours" is what the record shows, wherever it is read.
+            lines.append(f"{handle}: '{key}' was changed differently on two machines; the record shows one value "
+                         f"and keeps the other beside it (crmtui check shows both). Choose: crmtui resolve "
+                         f"{handle} {key} --ours (keep what the record shows) or --theirs (take the other)")
         lines += self.kept
         lines += self.not_committed
         return lines

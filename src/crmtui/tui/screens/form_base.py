@@ -108,6 +108,12 @@ class FormScreen(ModalScreen):
         label.update(message or "")
         label.display = bool(message)
 
+    @on(Input.Changed)
+    def _clear_field_error(self, event: Input.Changed) -> None:
+        """A field's error goes as soon as the field is edited; saving checks again."""
+        if event.input.id and self.query(f"#{event.input.id}-error"):
+            self.set_error(event.input.id, None)
+
     def clear_errors(self) -> None:
         for label in self.query(".error").results(Static):
             label.update("")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
@@ -14,12 +16,16 @@ from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, er
 FIELDS = [
     ("name", "Name", "required: Ana López"),
     ("company", "Company", "Acme Corp"),
+    ("title", "Title", "CTO, Head of Data, …"),
     ("email", "Emails", "ana@acme.example (several: commas)"),
     ("phone", "Phones", "+34 600 123 456 (several: commas)"),
     ("tags", "Tags", "fintech, referral"),
     ("birthday", "Birthday", "1984-03-12, or 03-12"),
     ("keep_in_touch", "Keep in touch", "30d, 2w, 3m, 1y (default: by tier)"),
 ]
+
+
+EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")  # a plausible address, not a full RFC 5322 check
 
 
 def _split(value: str) -> list[str]:
@@ -59,15 +65,15 @@ class NewCustomerForm(SaveCancelForm):
         if not self.value("name"):
             self.set_error("name", "A customer needs a name.")
             ok = False
-        bad = [e for e in _split(self.value("email")) if "@" not in e or " " in e]
+        bad = [e for e in _split(self.value("email")) if not EMAIL.fullmatch(e)]
         if bad:
             self.set_error("email", f"'{bad[0]}' does not look like an email address.")
             ok = False
         if self.value("birthday"):
             try:
                 parse_birthday(self.value("birthday"))
-            except DateError as error:
-                self.set_error("birthday", str(error))
+            except DateError:
+                self.set_error("birthday", "Write the birthday as 1984-03-12, or 03-12 without the year.")
                 ok = False
         if self.value("keep_in_touch"):
             try:
@@ -87,6 +93,7 @@ class NewCustomerForm(SaveCancelForm):
         name = self.value("name")
         fields = dict(
             company=self.value("company"),
+            title=self.value("title"),
             emails=_split(self.value("email")),
             phones=_split(self.value("phone")),
             tags=_split(self.value("tags")),

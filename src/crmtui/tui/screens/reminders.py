@@ -45,6 +45,7 @@ class RemindersScreen(ViewScreen):
         items = reader.due(within=WITHIN)
         option_list = self.query_one(OptionList)
         keep = self.current_key()
+        before = [key for key in getattr(self, "items", {})]  # the old order, to stay in place after `d`
         self.items = {item_key(i): i for i in items}
         options: list[Option | None] = []
         line_width = max(40, self.app.size.width - 6)
@@ -56,7 +57,7 @@ class RemindersScreen(ViewScreen):
             for item in members:
                 line = Text("  ")
                 line.append(f"{item.due.isoformat()} ", style=style)
-                line.append(f"{relative(item.due, today):<12}", style="dim")
+                line.append(f"{relative(item.due, today):<13}", style="dim")  # "108 days ago" + a space
                 line.append(f"{KIND_MARK.get(item.kind, '•')} ")
                 name = Text(safe(item.name), style="bold")
                 name.truncate(22, overflow="ellipsis", pad=True)  # by cells: CJK names are wide
@@ -73,7 +74,11 @@ class RemindersScreen(ViewScreen):
             f"Reminders · {len(items)} due within {WITHIN} days · d done · z snooze · Enter go to customer")
         ids = [o.id for o in options if o is not None and o.id]
         if ids:
-            target = keep if keep in ids else ids[0]
+            if keep in ids:
+                target = keep
+            else:  # the item is gone (done): the one that followed it takes its place
+                following = before[before.index(keep) + 1:] if keep in before else []
+                target = next((key for key in following if key in ids), ids[-1] if following else ids[0])
             option_list.highlighted = option_list.get_option_index(target)
         option_list.focus()
 
