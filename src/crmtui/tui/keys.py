@@ -34,10 +34,11 @@ APP_KEYS: list[Binding] = [
             tooltip="Git history of the selected customer"),
     Binding("H", "book_history", "Book log", id="crmtui.book_history", show=False, priority=True,
             tooltip="Git history of the whole book"),
+    # Help before Problems and Sync: at 80 columns the footer ends after Problems.
+    Binding("question_mark,f1", "help", "Help", id="crmtui.help", key_display="?", tooltip="All the keys"),
     Binding("p", "problems", "Problems", id="crmtui.problems", priority=True,
             tooltip="Files that failed to parse or validate"),
     Binding("s", "sync", "Sync", id="crmtui.sync", priority=True, tooltip="Sync with other machines: commit, pull, push"),
-    Binding("question_mark,f1", "help", "Help", id="crmtui.help", key_display="?", tooltip="All the keys"),
     Binding("q", "quit_or_back", "Quit", id="crmtui.quit", show=False, priority=True,
             tooltip="Quit crmtui (in a view: back to the main screen)"),
 ]

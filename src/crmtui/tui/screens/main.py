@@ -44,7 +44,7 @@ class MainScreen(Screen):
                 yield Static("", id="list-count")
             yield CustomerDetail(id="detail")
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
         if getattr(self.app, "testing", False):

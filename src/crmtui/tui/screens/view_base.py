@@ -20,7 +20,7 @@ class ViewScreen(Screen):
 
     def status_and_footer(self):
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
         self.watch(self.app, "reader", self._reader_changed, init=False)
