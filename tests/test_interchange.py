@@ -317,3 +317,19 @@ def test_calendar_events_have_stable_uids_and_parse_with_icalendar():
     assert leap["DTSTART"].dt == date(1984, 2, 29) and leap["RRULE"]["BYMONTHDAY"] == [-1]
     assert events["birthday-ben@crmtui"]["DTSTART"].dt == date(2026, 11, 26)
     assert text == ics.write_calendar([ana, ben], date(2026, 6, 15), datetime(2026, 6, 15, 9, 0))
+
+
+def test_undo_never_touches_a_file_someone_else_wrote_after_us(tmp_path):
+    from crmtui.interchange.service_ops import _Journal
+
+    (tmp_path / "customers").mkdir()
+    mine, theirs = tmp_path / "customers" / "a.toml", tmp_path / "customers" / "b.toml"
+    journal = _Journal(tmp_path)
+    with journal.writing("customers/a.toml"):
+        mine.write_text('name = "Mine"\n', "utf-8")
+    with journal.writing("customers/b.toml"):
+        theirs.write_text('name = "Mine too"\n', "utf-8")
+    theirs.write_text('name = "Someone else, meanwhile"\n', "utf-8")
+    journal.undo()
+    assert not mine.exists()  # ours: put back as it was (absent)
+    assert theirs.read_text("utf-8") == 'name = "Someone else, meanwhile"\n'  # theirs: left alone

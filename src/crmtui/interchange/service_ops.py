@@ -9,6 +9,7 @@ the files already written are put back as they were and nothing is committed.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -129,25 +130,39 @@ class ImportReport:
 
 
 class _Journal:
-    """What an import or merge wrote, so a failure half way can put it all back."""
+    """What an import or merge wrote, so a failure half way can put it all back.
+
+    Only files still exactly as this process left them are put back: a file another
+    program wrote meanwhile (a `crmtui add` of the same name) is never deleted or undone.
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.before: dict[str, bytes | None] = {}
+        self.after: dict[str, bytes | None] = {}
 
-    def note(self, rel: str) -> None:
+    def _bytes(self, rel: str) -> bytes | None:
+        path = self.root / rel
+        return path.read_bytes() if path.exists() else None
+
+    @contextmanager
+    def writing(self, rel: str):
+        """Around one write of `rel`: what it held before, and what our write left."""
         if rel not in self.before:
-            path = self.root / rel
-            self.before[rel] = path.read_bytes() if path.exists() else None
+            self.before[rel] = self._bytes(rel)
+        yield
+        self.after[rel] = self._bytes(rel)
 
     def undo(self) -> None:
-        for rel, raw in self.before.items():
-            path = self.root / rel
+        for rel, ours in self.after.items():
             try:
+                if self._bytes(rel) != ours:
+                    continue  # changed by someone else since our write: theirs now
+                raw = self.before[rel]
                 if raw is None:
-                    path.unlink(missing_ok=True)
+                    (self.root / rel).unlink(missing_ok=True)
                 else:
-                    atomic_write(path, raw)
+                    atomic_write(self.root / rel, raw)
             except OSError:
                 pass
 
@@ -239,11 +254,12 @@ def import_contacts(service, contacts: list[Contact], problems: list[Problem], s
             if progress and number % 50 == 0:
                 progress(total + number * total // len(touched), steps)
             rel = service.book.rel(handle)
-            journal.note(rel)
-            if handle in new:
-                write_new_record(service.book.root, rel, _new_doc(data[handle]))
-            else:
-                edit_record(service.book.root, rel, lambda doc, h=handle: [_apply_to_doc(doc, p) for p in plans[h]])
+            with journal.writing(rel):
+                if handle in new:
+                    write_new_record(service.book.root, rel, _new_doc(data[handle]))
+                else:
+                    edit_record(service.book.root, rel,
+                                lambda doc, h=handle: [_apply_to_doc(doc, p) for p in plans[h]])
         added, updated = report.count("add"), report.count("update")
         read = len(report.actions)
         subject = (f"Import {read} contact{'s' if read != 1 else ''} from {source}: "
@@ -370,19 +386,19 @@ def merge(service, keep: Customer, other: Customer, dry_run: bool = False) -> Me
     journal = _Journal(service.book.root)
     paths = [service.book.rel(keep.handle), service.book.rel(other.handle)]
     try:
-        journal.note(paths[0])
-        edit_record(service.book.root, paths[0], lambda doc: _apply_to_doc(doc, plan))
+        with journal.writing(paths[0]):
+            edit_record(service.book.root, paths[0], lambda doc: _apply_to_doc(doc, plan))
         for handle in referrers:
             rel = service.book.rel(handle)
-            journal.note(rel)
             paths.append(rel)
 
             def point(doc):
                 doc["referred_by"] = keep.handle
 
-            edit_record(service.book.root, rel, point)
-        journal.note(paths[1])
-        remove_file(service.book.root, paths[1])
+            with journal.writing(rel):
+                edit_record(service.book.root, rel, point)
+        with journal.writing(paths[1]):
+            remove_file(service.book.root, paths[1])
         body = [f"Kept {keep.handle}; removed {other.handle}."]
         if plan.changes:
             body.append("Gained: " + "; ".join(plan.changes))
