@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import string
+import textwrap
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -271,3 +272,31 @@ def test_a_worktree_keeps_crmtuis_state_in_its_git_directory(tmp_path: Path):
     Book.open(other).load()
     assert not list(other.glob("*.pickle")) and not list(other.glob(".*.pickle"))  # nothing in the working tree
     assert list((root / ".git" / "worktrees").rglob("summary-cache.pickle"))
+
+
+def test_two_processes_loading_at_once_never_fail_or_corrupt_the_cache(tmp_path: Path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "busy-book"
+    init_book(root)
+    for i in range(60):
+        (root / "customers" / f"person-{i}.toml").write_text(f'name = "Person {i}"\n', "utf-8")
+    code = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from crmtui.storage.book import Book
+        root = Path(sys.argv[1])
+        for round in range(15):
+            (root / "customers" / f"person-{round % 60}.toml").write_text(f'name = "P {sys.argv[2]} {round}"\\n')
+            snapshot = Book.open(root).load()
+            assert len(snapshot.records) == 60 and not snapshot.problems, snapshot.problems
+        """)
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(root), str(n)], stderr=subprocess.PIPE, text=True)
+            for n in (1, 2)]
+    for run in runs:
+        assert run.wait() == 0, run.stderr.read()
+    snapshot = Book.open(root).load()  # the cache left behind is whole and current
+    assert len(snapshot.records) == 60 and not snapshot.problems
+    cached = Book.open(root)._read_cache()
+    assert len(cached) == 60

@@ -26,6 +26,7 @@ FIELDS = [
 
 
 EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")  # a plausible address, not a full RFC 5322 check
+PHONE = re.compile(r"\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:\s*(?:x|ext\.?)\s*\d+)?")  # digits, maybe an extension
 
 
 def _split(value: str) -> list[str]:
@@ -68,6 +69,10 @@ class NewCustomerForm(SaveCancelForm):
         bad = [e for e in _split(self.value("email")) if not EMAIL.fullmatch(e)]
         if bad:
             self.set_error("email", f"'{bad[0]}' does not look like an email address.")
+            ok = False
+        bad = [p for p in _split(self.value("phone")) if not PHONE.fullmatch(p)]
+        if bad:
+            self.set_error("phone", f"'{bad[0]}' does not look like a phone number (digits, +, spaces, -, ()).")
             ok = False
         if self.value("birthday"):
             try:
