@@ -64,6 +64,24 @@ async def test_log_form_kind_key_and_validation(make_app, book):
         assert 'summary = "Sent slides"' in (book / "customers" / "chen-jing.toml").read_text("utf-8")
 
 
+async def test_log_something_that_happened_earlier(make_app, book):
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"chen", "enter", "l")
+        form = app.screen
+        form.query_one("#summary").value = "Met at the fair"
+        form.query_one("#at").value = "tomorrow"
+        await pilot.press("ctrl+s")
+        assert "in the future" in static_text(form.query_one("#at-error"))
+        form.query_one("#at").value = "2d ago"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, LogForm)
+        text = (book / "customers" / "chen-jing.toml").read_text("utf-8")
+        assert 'at = 2026-06-13T09:00:00\nkind = "call"\nsummary = "Met at the fair"' in text
+
+
 async def test_log_failure_from_the_service_shows_in_the_form(make_app, book):
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:

@@ -44,6 +44,10 @@ class LogForm(SaveCancelForm):
             with Horizontal(classes="row"):
                 yield Label("Kind", classes="label")
                 yield Select([(k, k) for k in kinds], value=default, allow_blank=False, id="kind", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("When", classes="label")
+                yield FormInput(placeholder="now; or yesterday, 3d ago, 2026-07-01 14:30", id="at", compact=True)
+            yield error_label("at")
             yield Static("Enter saves · Tab next field · ctrl+n next kind · Esc cancels", classes="form-hint")
             yield error_label("form")
             with Horizontal(classes="buttons"):
@@ -68,7 +72,19 @@ class LogForm(SaveCancelForm):
         summary = self.query_one("#summary", Input).value.strip()
         follow_up = self.query_one("#follow_up", Input).value.strip()
         kind = str(self.query_one("#kind", Select).value)
+        at = self.query_one("#at", Input).value.strip()
         ok = True
+        if at:
+            now = self.app.now()
+            try:
+                when = parse_when(at, now)
+            except DateError as error:
+                self.set_error("at", str(error))
+                ok = False
+            else:
+                if as_date(when) > now.date():
+                    self.set_error("at", "That is in the future; for the past write 3d ago, yesterday or a date.")
+                    ok = False
         if not summary:
             self.set_error("summary", "Say what happened: the summary is empty.")
             ok = False
@@ -91,7 +107,8 @@ class LogForm(SaveCancelForm):
         handle = self.customer.handle
         self.app.write(
             "Logging the interaction",
-            lambda service: service.log_interaction(handle, summary, kind=kind, follow_up=follow_up or None),
+            lambda service: service.log_interaction(handle, summary, kind=kind, at=at or None,
+                                                    follow_up=follow_up or None),
             on_done=self._saved,
             on_error=self.show_failure,
         )
