@@ -283,12 +283,16 @@ def test_two_processes_loading_at_once_never_fail_or_corrupt_the_cache(tmp_path:
     for i in range(60):
         (root / "customers" / f"person-{i}.toml").write_text(f'name = "Person {i}"\n', "utf-8")
     code = textwrap.dedent("""
-        import sys
+        import os, sys
         from pathlib import Path
         from crmtui.storage.book import Book
         root = Path(sys.argv[1])
         for round in range(15):
-            (root / "customers" / f"person-{round % 60}.toml").write_text(f'name = "P {sys.argv[2]} {round}"\\n')
+            # saved as editors save: a new file renamed over the old, never half written
+            target = root / "customers" / f"person-{round % 60}.toml"
+            tmp = target.with_name(f".{target.name}.{sys.argv[2]}.tmp")
+            tmp.write_text(f'name = "P {sys.argv[2]} {round}"\\n')
+            os.replace(tmp, target)
             snapshot = Book.open(root).load()
             assert len(snapshot.records) == 60 and not snapshot.problems, snapshot.problems
         """)

@@ -78,15 +78,8 @@ class Book:
             return []
         return sorted(found, key=lambda e: e.name)
 
-    def _customer_names(self) -> list[str]:
-        try:
-            names = os.listdir(self.customers_dir)
-        except FileNotFoundError:
-            return []
-        return sorted(n for n in names if n.endswith(".toml") and not n.startswith("."))
-
     def customer_paths(self) -> list[Path]:
-        return [self.customers_dir / name for name in self._customer_names()]
+        return [Path(entry.path) for entry in self._customer_entries()]
 
     def read_settings(self) -> tuple[Settings, Problem | None]:
         path = self.root / SETTINGS
