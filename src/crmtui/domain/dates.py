@@ -11,7 +11,11 @@ UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
 
 
-class DateError(ValueError):
+class InvalidValue(ValueError):
+    """A value that breaks a rule of the book (see domain.validate); the message is one sentence."""
+
+
+class DateError(InvalidValue):
     """A date, time or duration the user wrote that we cannot read."""
 
 
@@ -29,6 +33,36 @@ class Duration(NamedTuple):
     def after(self, start: date) -> date:
         """The date this duration after `start` (months clamp to the month's end)."""
         return _shift(start, self, 1)
+
+
+class Birthday(NamedTuple):
+    month: int
+    day: int
+    year: int | None = None
+
+    def __str__(self) -> str:
+        if self.year:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+def parse_birthday(value) -> Birthday:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return Birthday(value.month, value.day, value.year)
+    text = str(value).strip()
+    match = re.fullmatch(r"(?:(\d{4})-|--)?(\d{1,2})-(\d{1,2})", text)
+    if match:
+        year = int(match.group(1)) if match.group(1) else None
+        month, day = int(match.group(2)), int(match.group(3))
+        try:
+            date(year or 2000, month, day)  # 2000 is a leap year: 02-29 is fine
+        except ValueError:
+            pass
+        else:
+            return Birthday(month, day, year)
+    raise DateError(f"birthday '{text}' is not a date; write 1984-03-12, or \"03-12\" when the year is unknown")
 
 
 def parse_duration(text: str) -> Duration:

@@ -2,20 +2,23 @@
 
 A record is built from the plain data a TOML parser returns. Validation
 returns every issue with the key path it concerns, so storage can point at the
-line and column; the record itself is built only when there is none.
+line and column. A file whose shape is wrong (a missing name, a date that is not
+a date, an unknown stage) builds no record: RecordError. A value that reads but
+breaks a rule of domain.validate (an email without a domain, a phone without
+digits, a date after 9999-12-30) is kept as written, and the record lists it in
+`issues`: it loads and shows, and `crmtui check` reports it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from crmtui.domain.dates import DateError, Duration, parse_duration
-
-STAGES = ("prospect", "customer", "former")
-TIERS = ("platinum", "gold", "iron", "lead")
+from crmtui.domain import validate
+# Birthday and parse_birthday live in dates, STAGES and TIERS in validate; imported from here too.
+from crmtui.domain.dates import Birthday, DateError, Duration, parse_birthday, parse_duration  # noqa: F401
+from crmtui.domain.validate import STAGES, TIERS  # noqa: F401
 DEAL_STATUSES = ("open", "won", "lost")
 DEFAULT_KINDS = ("call", "email", "meeting", "message", "note", "feedback")
 
@@ -43,17 +46,6 @@ class RecordError(ValueError):
 
 # Small immutable values are NamedTuples: a book's cache holds ~100,000 of them and
 # they unpickle in half the time of dataclasses (measured: 23 vs 42 ms for 60,000).
-class Birthday(NamedTuple):
-    month: int
-    day: int
-    year: int | None = None
-
-    def __str__(self) -> str:
-        if self.year:
-            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        return f"{self.month:02d}-{self.day:02d}"
-
-
 class Deal(NamedTuple):
     title: str
     amount: float
@@ -140,6 +132,8 @@ class Customer:
     # Set on a summary, whose `interactions` holds only the latest one: how many there are.
     summarised_count: int | None = None
     conflicts: tuple[SyncConflict, ...] = ()  # [[conflicts]] left by a sync: keys changed on both sides
+    # Values kept as written that break a rule of domain.validate (see value_issues); check reports them.
+    issues: tuple[Issue, ...] = ()
 
     @property
     def last_interaction(self) -> Interaction | None:
@@ -164,25 +158,6 @@ class Customer:
         if not self.reminders:
             return []
         return sorted((r for r in self.reminders if r.done is None), key=lambda r: r.due)
-
-
-def parse_birthday(value: Any) -> Birthday:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return Birthday(value.month, value.day, value.year)
-    text = str(value).strip()
-    match = re.fullmatch(r"(?:(\d{4})-|--)?(\d{1,2})-(\d{1,2})", text)
-    if match:
-        year = int(match.group(1)) if match.group(1) else None
-        month, day = int(match.group(2)), int(match.group(3))
-        try:
-            date(year or 2000, month, day)  # 2000 is a leap year: 02-29 is fine
-        except ValueError:
-            pass
-        else:
-            return Birthday(month, day, year)
-    raise DateError(f"birthday '{text}' is not a date; write 1984-03-12, or \"03-12\" when the year is unknown")
 
 
 def _as_date(value: Any) -> date:
@@ -381,4 +356,40 @@ def customer_from_data(handle: str, data: dict[str, Any], summary: bool = False)
     )
     if read.issues:
         raise RecordError(read.issues)
+    customer.issues = value_issues(customer)
     return customer
+
+
+def value_issues(customer: Customer) -> tuple[Issue, ...]:
+    """What in a readable record breaks a rule of domain.validate, with key paths to point at.
+
+    The same rules the CLI and the TUI forms apply before writing; a record read from a
+    file keeps such a value (the file is the user's) and carries the issue instead.
+    """
+    found: list[Issue] = []
+    for key, problem in (("emails", validate.email_problem), ("phones", validate.phone_problem)):
+        for value in getattr(customer, key):
+            message = problem(value)
+            if message:
+                found.append(Issue((key,), f"'{key}': {message}"))
+    if customer.birthday is not None:
+        message = validate.birthday_problem(customer.birthday)
+        if message:
+            found.append(Issue(("birthday",), f"'birthday': {message}"))
+    if customer.keep_in_touch is not None:
+        message = validate.duration_problem(customer.keep_in_touch, "the keep-in-touch cadence")
+        if message:
+            found.append(Issue(("keep_in_touch",), f"'keep_in_touch': {message}"))
+    for i, deal in enumerate(customer.deals):
+        message = deal.date and validate.day_problem(deal.date, "the date")
+        if message:
+            found.append(Issue(("deals", i, "date"), f"'date': {message}"))
+    for r in customer.reminders:
+        for key, value in (("due", r.due), ("done", r.done)):
+            message = value and validate.day_problem(value, f"the {key} date")
+            if message:
+                found.append(Issue(("reminders", r.index, key), f"'{key}': {message}"))
+        message = r.every and validate.duration_problem(r.every, "the cadence")
+        if message:
+            found.append(Issue(("reminders", r.index, "every"), f"'every': {message}"))
+    return tuple(found)

@@ -9,6 +9,7 @@ from crmtui.domain.dates import DateError, Duration, as_date
 from crmtui.domain.record import Birthday, Customer, Reminder
 from crmtui.domain.settings import Settings
 from crmtui.domain.tiers import standing
+from crmtui.domain.validate import LAST_DAY
 
 REMINDER, BIRTHDAY, KEEP_IN_TOUCH = "reminder", "birthday", "keep-in-touch"
 
@@ -70,7 +71,8 @@ def _birthday_item(customer: Customer, today: date) -> DueItem | None:
     if not customer.birthday:
         return None
     day = next_birthday(customer.birthday, today)
-    age = f" ({day.year - customer.birthday.year})" if customer.birthday.year else ""
+    born = customer.birthday.year
+    age = f" ({day.year - born})" if born and born <= day.year else ""  # a year ahead (a typo): no age
     return DueItem(customer.handle, customer.name, BIRTHDAY, day, f"Birthday{age}")
 
 
@@ -105,13 +107,29 @@ def due_items(customers: list[Customer], today: date, settings: Settings, within
 
 
 def advance(reminder: Reminder, today: date) -> date | None:
-    """For a recurring reminder, its next due date after today; None for a one-off."""
+    """For a recurring reminder, its next due date after today; None for a one-off.
+
+    Also None when the next date would be after validate.LAST_DAY (9999-12-30, the last
+    day every export can write): a series with no next date left ends, and done closes it.
+    See next_date_sentence for what to tell the user then.
+    """
     if reminder.every is None:
         return None
-    due = reminder.every.after(reminder.due)
-    while due <= today:
-        due = reminder.every.after(due)
-    return due
+    try:
+        due = reminder.every.after(reminder.due)
+        while due <= today:
+            due = reminder.every.after(due)
+    except DateError:  # the next date is past the calendar
+        return None
+    return due if due <= LAST_DAY else None
+
+
+def next_date_sentence(reminder: Reminder, today: date) -> str | None:
+    """Why a recurring reminder does not move forward (so done closes it), or None when it does."""
+    if reminder.every is None or advance(reminder, today) is not None:
+        return None
+    return (f"'{reminder.text or 'reminder'}' repeats every {reminder.every.describe()}, and its next date "
+            f"would be after {LAST_DAY}, the last day of the calendar: it does not repeat again")
 
 
 def next_due(customer: Customer, today: date, settings: Settings, tier=_UNKNOWN) -> DueItem | None:

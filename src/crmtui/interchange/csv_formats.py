@@ -17,7 +17,7 @@ from typing import Iterable
 from crmtui.domain.dates import DateError
 from crmtui.domain.search import fold
 from crmtui.interchange.contact import Contact, Problem, normal_birthday
-from crmtui.interchange.vcard import link_name
+from crmtui.interchange.vcard import leave_out_invalid, link_name
 
 TARGETS = ("name", "first_name", "middle_name", "last_name", "prefix", "suffix", "nickname", "company", "title",
            "emails", "phones", "tags", "birthday", "notes", "links", "skip")
@@ -258,6 +258,7 @@ def row_to_contact(row: list[str], fmt: Format, where: str) -> tuple[Contact | N
         except DateError:
             problems.append(Problem(where, f"birthday '{raw}' is not a date; imported without it", skipped=False))
     contact.tidy()
+    problems += leave_out_invalid(contact, where)
     if not contact.name:
         contact.name = contact.company or (contact.emails[0] if contact.emails else "")
     if not contact.name:

@@ -5,6 +5,9 @@ the file), so a calendar that subscribes again, or imports the file again,
 updates its events instead of adding copies. Open reminders are all-day events
 (recurring ones repeat at their cadence); birthdays repeat every year, a 29
 February one on the last day of February.
+
+A date no calendar can hold (after 9999-12-30: an all-day event ends the day after)
+leaves its event out; the export goes on and says which (`notices`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from crmtui import __version__
+from crmtui.domain import validate
 from crmtui.domain.record import Customer
 from crmtui.interchange.vcard import fold
 
@@ -24,7 +28,7 @@ def escape(text: str) -> str:
 
 
 def _day(d: date) -> str:
-    return d.strftime("%Y%m%d")
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"  # strftime drops the zeros of a year before 1000
 
 
 def _leap_year_at_or_before(year: int) -> int:
@@ -41,11 +45,23 @@ def birthday_uid(handle: str) -> str:
     return f"birthday-{handle}@crmtui"
 
 
-def events(customer: Customer, today: date, stamp: str) -> list[list[str]]:
+def _left_out(customer: Customer, what: str, problem: str) -> str:
+    """One sentence for `notices`; text from the file is printed, so no control characters in it."""
+    shown = "".join(ch for ch in what if ch.isprintable())
+    return f"customers/{customer.handle}.toml: {shown} is not in the calendar, because {problem}; see crmtui check"
+
+
+def events(customer: Customer, today: date, stamp: str, notices: list[str] | None = None) -> list[list[str]]:
+    """The customer's events; one whose date no calendar can hold is left out, with a line in `notices`."""
     out = []
+    notices = notices if notices is not None else []
     who = customer.name + (f" ({customer.company})" if customer.company else "")
     for reminder in customer.reminders:
         if reminder.done is not None:
+            continue
+        problem = validate.day_problem(reminder.due, "its due date")
+        if problem:
+            notices.append(_left_out(customer, f"the reminder '{reminder.text or 'reminder'}'", problem))
             continue
         lines = [
             "BEGIN:VEVENT",
@@ -66,6 +82,10 @@ def events(customer: Customer, today: date, stamp: str) -> list[list[str]]:
         leap_day = (b.month, b.day) == (2, 29)
         year = b.year or (_leap_year_at_or_before(today.year) if leap_day else today.year)
         start = date(year, b.month, b.day)
+        problem = validate.day_problem(start, "its date")
+        if problem:
+            notices.append(_left_out(customer, "the birthday", problem))
+            return out
         rule = "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap_day else "RRULE:FREQ=YEARLY"
         born = f" (born {b.year})" if b.year else ""
         out.append([
@@ -84,13 +104,15 @@ def events(customer: Customer, today: date, stamp: str) -> list[list[str]]:
     return out
 
 
-def write_calendar(customers: list[Customer], today: date, now: datetime, name: str = "crmtui") -> str:
+def write_calendar(customers: list[Customer], today: date, now: datetime, name: str = "crmtui",
+                   notices: list[str] | None = None) -> str:
+    """The feed; what had to be left out is told in `notices` (one sentence each)."""
     moment = now if now.tzinfo else now.astimezone()
     stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//crmtui//crmtui {__version__}//EN", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}"]
     for customer in sorted(customers, key=lambda c: c.handle):
-        for event in events(customer, today, stamp):
+        for event in events(customer, today, stamp, notices):
             lines += event
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

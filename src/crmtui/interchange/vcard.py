@@ -13,6 +13,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 
+from crmtui.domain import validate
 from crmtui.domain.dates import DateError
 from crmtui.interchange.contact import Contact, Problem, normal_birthday
 
@@ -224,6 +225,22 @@ def link_name(url: str, types: list[str], taken: dict[str, str]) -> str:
     return name
 
 
+def leave_out_invalid(contact: Contact, where: str) -> list[Problem]:
+    """Emails and phones that break domain.validate's rules (the ones `crmtui add` and
+    `crmtui check` apply) are not imported; each one left out is a Problem to report."""
+    problems = []
+    for key, problem_of in (("emails", validate.email_problem), ("phones", validate.phone_problem)):
+        kept = []
+        for value in getattr(contact, key):
+            problem = problem_of(value)
+            if problem:
+                problems.append(Problem(where, f"{problem}; imported without it", skipped=False))
+            else:
+                kept.append(value)
+        setattr(contact, key, kept)
+    return problems
+
+
 def card_to_contact(card: Card) -> tuple[Contact | None, list[Problem]]:
     problems: list[Problem] = []
     contact = Contact(where=card.where)
@@ -281,6 +298,7 @@ def card_to_contact(card: Card) -> tuple[Contact | None, list[Problem]]:
         name = contact.company
     contact.name = name
     contact.tidy()
+    problems += leave_out_invalid(contact, card.where)
     if not contact.name:
         problems.append(Problem(card.where, "the card has no name (FN, N or ORG); skipped"))
         return None, problems

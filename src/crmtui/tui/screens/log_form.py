@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
+from crmtui.domain import validate
 from crmtui.domain.dates import DateError, as_date, parse_when
 from crmtui.domain.record import Customer
 from crmtui.tui.fmt import safe
@@ -96,8 +97,10 @@ class LogForm(SaveCancelForm):
                 self.set_error("follow_up", str(error))
                 ok = False
             else:
-                if due < now.date():
-                    self.set_error("follow_up", f"{due} is in the past; a follow-up is a day from today on.")
+                try:  # domain.validate: from today on, at most 100 years ahead (as the CLI)
+                    validate.future_day(due, now.date(), "the follow-up")
+                except validate.InvalidValue as error:
+                    self.set_error("follow_up", f"{str(error)[:1].upper()}{str(error)[1:]}.")
                     ok = False
         if not ok:
             return

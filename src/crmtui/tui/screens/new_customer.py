@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
-from crmtui.domain.dates import DateError, parse_duration
-from crmtui.domain.record import STAGES, TIERS, Customer, parse_birthday
+from crmtui.domain import validate as rules
+from crmtui.domain.dates import DateError
+from crmtui.domain.record import STAGES, TIERS, Customer
 from crmtui.tui.fmt import safe
 from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
 
@@ -25,12 +24,13 @@ FIELDS = [
 ]
 
 
-EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")  # a plausible address, not a full RFC 5322 check
-PHONE = re.compile(r"\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:\s*(?:x|ext\.?)\s*\d+)?")  # digits, maybe an extension
-
-
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _sentence(message: str) -> str:
+    """A rule's message as the form shows it: a capital first letter and a full stop."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 class NewCustomerForm(SaveCancelForm):
@@ -66,25 +66,22 @@ class NewCustomerForm(SaveCancelForm):
         if not self.value("name"):
             self.set_error("name", "A customer needs a name.")
             ok = False
-        bad = [e for e in _split(self.value("email")) if not EMAIL.fullmatch(e)]
-        if bad:
-            self.set_error("email", f"'{bad[0]}' does not look like an email address.")
-            ok = False
-        bad = [p for p in _split(self.value("phone")) if not PHONE.fullmatch(p)]
-        if bad:
-            self.set_error("phone", f"'{bad[0]}' does not look like a phone number (digits, +, spaces, -, ()).")
-            ok = False
-        if self.value("birthday"):
+        # domain.validate: the rules the CLI, imports and `crmtui check` apply too
+        checks = [("email", rules.emails, _split), ("phone", rules.phones, _split),
+                  ("birthday", rules.birthday, None),
+                  ("keep_in_touch", lambda text: rules.duration(text, "the keep-in-touch cadence"), None)]
+        for field, check, split in checks:
+            text = self.value(field)
+            if not text:
+                continue
             try:
-                parse_birthday(self.value("birthday"))
-            except DateError:
-                self.set_error("birthday", "Write the birthday as 1984-03-12, or 03-12 without the year.")
+                check(split(text) if split else text)
+            except DateError as error:  # not a date at all
+                self.set_error(field, "Write the birthday as 1984-03-12, or 03-12 without the year."
+                               if field == "birthday" else _sentence(str(error)))
                 ok = False
-        if self.value("keep_in_touch"):
-            try:
-                parse_duration(self.value("keep_in_touch"))
-            except DateError as error:
-                self.set_error("keep_in_touch", str(error))
+            except rules.InvalidValue as error:
+                self.set_error(field, _sentence(str(error)))
                 ok = False
         return ok
 
