@@ -110,7 +110,7 @@ def test_init_creates_a_committed_book(run_cli, tmp_path):
     assert (target / "customers").is_dir()
     assert subjects(target) == ["Create the book"]
     assert status(target) == ""
-    assert ok(run_cli("--book", target, "check")).strip() == "All 0 records are valid."
+    assert ok(run_cli("--book", target, "check")).strip() == "crm.toml: ok; 0 records, none yet."
 
 
 def test_init_uses_the_book_location(run_cli, tmp_path, monkeypatch):
@@ -562,7 +562,7 @@ def test_edit_fixes_a_broken_file(cli, broken, editor):
     editor("text = text.replace('status = \"won\"', 'status = \"won\"\\namount = 100')")
     out = ok(cli("edit", "carl-broken"))
     assert out.strip() == "Committed: Edit Carl Broken: 1 deal changed"
-    assert ok(cli("check")).strip() == "All 4 records are valid."
+    assert ok(cli("check")).strip() == "crm.toml: ok; 4 records, all valid."
     assert as_json(cli("show", "carl-broken", "--json"))["value"] == 100
 
 
@@ -658,9 +658,9 @@ def test_restore_to_a_rev_before_the_record(cli, people):
 # ---- check and broken files -------------------------------------------------------------------------
 
 def test_check(cli, people):
-    assert ok(cli("check")).strip() == "All 3 records are valid."
+    assert ok(cli("check")).strip() == "crm.toml: ok; 3 records, all valid."
     data = as_json(cli("check", "--json"))
-    assert data == {"records": 3, "problems": []}
+    assert data == {"settings": "ok", "records": 3, "problems": [], "keys": []}
 
 
 @pytest.fixture
@@ -681,7 +681,7 @@ def test_check_reports_a_broken_file(cli, broken):
     code, out, err = cli("check")
     assert code == 1
     assert out.strip().startswith("customers/carl-broken.toml:4:1: 'amount' is missing")
-    assert "1 of 4 files has a problem" in err
+    assert "crm.toml: ok; 4 records, 1 broken." in err
     code, out, _ = cli("check", "--json")
     assert code == 1
     assert json.loads(out)["problems"] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -208,25 +209,122 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Errors a user can meet end as one sentence on stderr and a non-zero exit: CrmError
+    (1, or 2 for an ambiguous WHO) and any OSError from the system (1: a full disk, a
+    read-only folder...). With CRMTUI_DEBUG=1 the traceback is printed first. Anything
+    else is a bug and keeps its traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     collecting = gc.isenabled()
+    stdout = sys.stdout
     try:
-        return run(args, parser)
+        if not _opens_tui(args):
+            from crmtui.cli_render import Output
+
+            # guarded for people: the last line of defence, see cli_render.clean
+            sys.stdout = Output(stdout, guard=not (args.command == "export" or getattr(args, "json", False)))
+        code = run(args, parser)
+        sys.stdout.flush()  # a full disk under `> file` is said here, not as a traceback at exit
+        return code
     except CrmError as error:  # AmbiguousError too, with its own exit code
         from crmtui.cli_render import clean
 
+        _debug_traceback()
         print(f"crmtui: {clean(error)}", file=sys.stderr)  # names in it come from files: no escapes obeyed
         return error.exit_code
     except KeyboardInterrupt:
         print("crmtui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
         return 0
+    except OSError as error:
+        from crmtui.cli_render import clean
+
+        _debug_traceback()
+        print(f"crmtui: {clean(os_error_sentence(error, getattr(args, 'book_root', None)))}", file=sys.stderr)
+        return 1
     finally:
+        sys.stdout = stdout
         if collecting:
             gc.enable()  # main() also runs in-process (tests, scripts)
+
+
+def _opens_tui(args: argparse.Namespace) -> bool:
+    """The TUI owns the terminal (and escapes what it shows by itself)."""
+    return args.command is None or (args.command == "demo" and not args.no_open)
+
+
+def _debug_traceback() -> None:
+    if os.environ.get("CRMTUI_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+
+
+def os_error_sentence(error: OSError, book: Path | None = None) -> str:
+    """What the system refused, where, and what to do, in one sentence."""
+    import errno
+
+    from crmtui.cli_render import OutputError
+
+    path = _shown_path(error.filename)
+    where = f" {path}" if path else (f" in the book at {book}" if book else "")
+    if isinstance(error, OutputError):
+        where = " the output"
+    code = error.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        full = "the disk is full" if code == errno.ENOSPC else "your disk quota is used up"
+        return f"{full}: could not write{where}; free some space and run the command again"
+    if code in (errno.EACCES, errno.EPERM):
+        return _permission_sentence(path, where)
+    if code == errno.EROFS:
+        return f"{path or 'the book'} is on a read-only file system; remount it read-write or use a copy of the book"
+    if code == errno.ENOTDIR and path:
+        blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            return f"{blocker} is a file, not a folder; choose another path"
+    if code == errno.ENOENT and path and path.parent.is_dir():
+        return (f"the system refused to create {path} ({error.strerror.lower()}); "
+                "choose a folder of your own, e.g. under your home")
+    if code == errno.EIO:
+        return f"input/output error{where}: the disk may be failing or was unplugged; check it, then try again"
+    if code in (errno.EMFILE, errno.ENFILE):
+        return "too many files are open; close some programs and run the command again"
+    if code == errno.ENAMETOOLONG:
+        return f"a file name is too long{where}; use a shorter path"
+    reason = (error.strerror or str(error) or type(error).__name__).rstrip(".")
+    return f"{reason[:1].lower()}{reason[1:]}{':' if where else ''}{where}; CRMTUI_DEBUG=1 shows where it happened"
+
+
+def _shown_path(filename) -> Path | None:
+    """The path to tell the user: a temporary file of an atomic save (.ana.toml.k2j4.tmp)
+    stands for the file it was saving."""
+    if filename is None or isinstance(filename, int):
+        return None
+    path = Path(os.fsdecode(filename))
+    match = re.fullmatch(r"\.(.+)\.[^.]+\.tmp", path.name)
+    return path.with_name(match.group(1)) if match else path
+
+
+def _permission_sentence(path: Path | None, where: str) -> str:
+    if path is None:
+        return f"permission denied{where}; check the book's permissions (ls -l)"
+    def mode(p: Path) -> int:
+        try:
+            return p.stat().st_mode
+        except OSError:
+            return 0o777
+
+    target = path if path.exists() else path.parent
+    # A file is saved by writing a new one beside it: its folder must be writable too.
+    for candidate in [target, target.parent] if target == path and path.is_file() else [target]:
+        if not os.access(candidate, os.W_OK) or not mode(candidate) & 0o222:
+            return (f"permission denied: {candidate} is read-only; make it writable "
+                    f"(chmod u+w {shlex.quote(str(candidate))}) and run the command again")
+    if not os.access(target, os.R_OK) or not mode(target) & 0o444:
+        return f"permission denied: {target} cannot be read; fix its permissions (chmod u+r) and try again"
+    return f"permission denied on {path}; check who owns it (ls -ld {shlex.quote(str(target))})"
 
 
 # Short commands that only read: reference counting frees what they make, and the
@@ -253,15 +351,35 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             raise CrmError(f"no book at {default_book()}, but this folder is one: "
                            "use crmtui --book . (or set CRMTUI_BOOK)") from None
         raise
+    args.book_root = service.book.root  # for an error without a path: "the disk is full ... in the book at"
     if command is None:
         return open_tui(service.book.root)
     service.progress = _progress_bar("Reading the book")  # a first run of a big book takes a while
+    service.on_wait = lambda text: print(f"crmtui: {text}", file=sys.stderr, flush=True)
     handler = globals()[f"cmd_{command}"]
+    from crmtui.cli_render import clean
+
     try:
         return handler(service, args)
     finally:
+        if command in USES_SETTINGS:
+            _warn_settings(service)
         for notice in service.notices():
-            print(f"crmtui: {notice}", file=sys.stderr)
+            print(f"crmtui: {clean(notice)}", file=sys.stderr)
+
+
+# Commands whose output depends on crm.toml (tiers, values, cadences, kinds): they go on
+# with the default settings when it is broken, and say so on stderr.
+USES_SETTINGS = {"show", "list", "due", "tiers", "log", "export"}
+
+
+def _warn_settings(service) -> None:
+    from crmtui.cli_render import cell
+
+    problem = service.book.read_settings()[1]  # cheap, and list --json may never load the snapshot
+    if problem is not None:
+        print(f"crmtui: {cell(problem)}; crm.toml is broken, so the default settings are used "
+              "(tiers, keep-in-touch, kinds) until it is fixed; see: crmtui check", file=sys.stderr)
 
 
 def open_tui(root: Path) -> int:
@@ -277,7 +395,10 @@ def cmd_init(path: Path) -> int:
     from crmtui.service import init_book
 
     notices: list[str] = []
-    book = init_book(path, notices)
+    try:
+        book = init_book(path, notices)
+    except OSError as error:
+        raise CrmError(f"cannot create a book at {path}: {os_error_sentence(error)}") from None
     print(f"Created a book at {book.root}")
     for notice in notices:
         print(f"crmtui: {notice}", file=sys.stderr)
@@ -398,7 +519,7 @@ def _list_json(service, args) -> int:
     and crm.toml, so rows are kept in the book's state (Book.read_rows) and a warm run
     prints them without building a single record (10,000 customers: ~0.4 s -> ~0.15 s)."""
     book = service.book
-    key = (service.today().isoformat(), book.settings_stamp())
+    key = (service.today().isoformat(), book.settings_stamp(), 2)  # 2: rows made by cli_render.dumps
     rows = book.read_rows("list-json", key)
     if rows is None:
         rows = _list_rows(service)
@@ -412,8 +533,6 @@ def _list_json(service, args) -> int:
 
 def _list_rows(service) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """Every customer as (compact JSON, tier, stage, lower-case tags), in name order."""
-    import json
-
     from crmtui import cli_render as r
     from crmtui.domain.reminders import next_due
     from crmtui.domain.search import sort_key
@@ -424,21 +543,25 @@ def _list_rows(service) -> list[tuple[str, str, str, tuple[str, ...]]]:
     for customer in sorted(service.customers, key=lambda c: sort_key(c.name)):
         st = standing(customer, today, settings)
         summary = r.customer_summary(customer, st, next_due(customer, today, settings, st.tier))
-        rows.append((json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str),
+        rows.append((r.dumps(summary),
                      st.tier or "unranked", customer.stage, tuple(t.lower() for t in customer.tags)))
     return rows
 
 
 def _warn_problems(service) -> None:
-    if service.problems:
-        count = len(service.problems)
-        conflicted = sum(1 for r in service.snapshot.records.values() if r.problem and r.customer is not None)
-        if count > conflicted:
-            count -= conflicted
+    from crmtui.storage.book import SETTINGS
+
+    problems = [p for p in service.problems if p.path != SETTINGS]  # crm.toml: _warn_settings
+    if problems:
+        troubles = [r.trouble for r in service.snapshot.records.values() if r.problem]
+        count = len(problems) - troubles.count("conflict") - troubles.count("invalid")
+        if count > 0:
             print(f"crmtui: {count} file{'s' if count > 1 else ''} could not be read; see: crmtui check", file=sys.stderr)
-        if conflicted:
-            print(f"crmtui: {conflicted} record{'s' if conflicted > 1 else ''} ha{'ve' if conflicted > 1 else 's'} "
-                  f"a sync conflict to resolve; see: crmtui check", file=sys.stderr)
+        for kind, what in (("conflict", "a sync conflict to resolve"), ("invalid", "a value to fix")):
+            n = troubles.count(kind)
+            if n:
+                print(f"crmtui: {n} record{'s' if n > 1 else ''} ha{'ve' if n > 1 else 's'} {what}; "
+                      f"see: crmtui check", file=sys.stderr)
 
 
 def cmd_search(service, args) -> int:
@@ -454,7 +577,7 @@ def cmd_search(service, args) -> int:
         print("No match.")
         return 1
     for customer, hit in results:
-        print(f"{customer.handle:<28} {r.pad(r.clean(customer.name), 28)} {r.clean(customer.company)}")
+        print(f"{r.pad(r.cell(customer.handle), 28)} {r.pad(r.cell(customer.name), 28)} {r.cell(customer.company)}")
     return 0
 
 
@@ -519,16 +642,16 @@ def cmd_history(service, args) -> int:
         if c.sha != last_sha:
             if last_sha and args.patch:
                 print()
-            author = r.clean(c.author)
+            author = r.cell(c.author)
             author = author if len(author) <= 16 else author[:15] + "…"
-            print(f"{r.style(c.short, '33')}  {c.when:%Y-%m-%d %H:%M}  {author:<16}  {r.clean(c.subject)}")
+            print(f"{r.style(c.short, '33')}  {c.when:%Y-%m-%d %H:%M}  {author:<16}  {r.cell(c.subject)}")
             last_sha = c.sha
             if args.patch:
-                print(service.patch(c.sha, handle))
+                print(r.clean(service.patch(c.sha, handle)))  # the diff shows the file's bytes: shown, not obeyed
                 continue
         if entry.phrases and not args.patch:
             prefix = "" if handle else f"{entry.handle or entry.path}: "
-            print(f"          {prefix}{r.clean('; '.join(entry.phrases))}")
+            print(f"          {r.cell(prefix)}{r.cell('; '.join(entry.phrases))}")
     return 0
 
 
@@ -553,7 +676,9 @@ def cmd_restore(service, args) -> int:
 def cmd_edit(service, args) -> int:
     customer_handle = _edit_handle(service, args.who)
     path = service.book.root / service.book.rel(customer_handle)
-    service.git.notices.extend(service.settle_outside_edits())
+    # The file about to be edited is the user's to fix now: its "left uncommitted" notice would be stale.
+    rel = service.book.rel(customer_handle)
+    service.git.notices.extend(n for n in service.settle_outside_edits() if not n.startswith(f"{rel}:"))
     before = path.read_text("utf-8", errors="replace") if path.exists() else None  # a file may not be UTF-8 yet
     while True:
         run_editor(path)
@@ -561,7 +686,9 @@ def cmd_edit(service, args) -> int:
         if problem is None:
             print(f"Committed: {subject}" if subject else "No change.")
             return 0
-        print(f"crmtui: {problem}", file=sys.stderr)
+        from crmtui.cli_render import clean
+
+        print(f"crmtui: {clean(problem)}", file=sys.stderr)
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CrmError(f"{path.name} is left as you wrote it, uncommitted; fix it with: crmtui edit {customer_handle}")
         answer = input("Edit again? [Y/n] ").strip().lower()
@@ -598,22 +725,63 @@ def run_editor(path: Path) -> None:
 
 
 def cmd_check(service, args) -> int:
+    """Every file of the book, crm.toml and the records counted apart, and the [keys] of the
+    user's config file (the TUI refuses a bad or clashing remap the same way)."""
+    from crmtui.storage.book import SETTINGS
+
     problems = service.problems
-    count = len(service.snapshot.records)
+    records = service.snapshot.records
+    count = len(records)
+    settings = "missing" if not (service.book.root / SETTINGS).exists() else \
+        "broken" if any(p.path == SETTINGS for p in problems) else "ok"
+    keys = _key_problems()
     if args.json:
-        _emit_json({"records": count, "problems": [
-            {"path": p.path, "line": p.line, "col": p.col, "message": p.message} for p in problems]})
-        return 1 if problems else 0
+        _emit_json({"settings": settings, "records": count, "problems": [
+            {"path": p.path, "line": p.line, "col": p.col, "message": p.message} for p in problems], "keys": keys})
+        return 1 if problems or keys else 0
     from crmtui.cli_render import clean
 
     for problem in problems:
         print(clean(problem))
-    if problems:
-        print(f"{len(problems)} of {count} files {'has a problem' if len(problems) == 1 else 'have problems'}.",
-              file=sys.stderr)
+    for problem in keys:
+        print(clean(problem))
+    troubles = [r.trouble for r in records.values() if r.problem]
+    broken, conflicted, invalid = (troubles.count(kind) for kind in ("broken", "conflict", "invalid"))
+    others = len(problems) - len(troubles) - (settings == "broken")
+    summary = [f"crm.toml: {'missing, the defaults are used' if settings == 'missing' else settings}",
+               f"{count} record{'s' if count != 1 else ''}, "
+               + (", ".join(part for part in (f"{broken} broken" if broken else "",
+                                              f"{conflicted} with a sync conflict" if conflicted else "",
+                                              f"{invalid} with a value to fix" if invalid else "") if part)
+                  or ("all valid" if count else "none yet"))]
+    if others > 0:
+        summary.append(f"{others} other file{'s' if others > 1 else ''} with a problem")
+    if keys:
+        summary.append(f"{len(keys)} key remap{'s' if len(keys) > 1 else ''} refused")
+    if problems or keys:
+        print("; ".join(summary) + ".", file=sys.stderr)
         return 1
-    print(f"All {count} records are valid.")
+    print("; ".join(summary) + ".")
     return 0
+
+
+def _key_problems() -> list[str]:
+    """What the TUI would refuse in the [keys] of the user's config file (Textual is only
+    loaded when there is such a table)."""
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    try:
+        data = tomllib.loads((config_home / "crmtui" / "config.toml").read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {"keys": None}  # keymap_problems says what is wrong with the file
+    if "keys" not in data:
+        return []
+    try:
+        from crmtui.tui.keys import keymap_problems
+    except ImportError:
+        return []
+    return keymap_problems()
 
 
 def cmd_sync(service, args) -> int:
@@ -719,7 +887,7 @@ def cmd_export(service, args) -> int:
     from crmtui.interchange import service_ops as ops
 
     out = args.out.expanduser() if args.out else None
-    skipped = len([p for p in service.problems if p.path != "crm.toml"])
+    skipped = sum(1 for r in service.snapshot.records.values() if r.trouble == "broken")
     if skipped:
         print(f"crmtui: {skipped} file{'s' if skipped > 1 else ''} could not be read and "
               f"{'are' if skipped > 1 else 'is'} not in the export; see: crmtui check", file=sys.stderr)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+from crmtui.json_text import dumps  # noqa: F401 - the CLI's one JSON writer, here for its commands
+
 import os
 import re
 import sys
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from crmtui.domain.dates import relative_days
@@ -15,7 +16,16 @@ from crmtui.domain.record import Customer
 from crmtui.domain.reminders import DueItem
 from crmtui.domain.tiers import PYRAMID_ORDER, Standing, TierRow
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a terminal would obey rather than show: C0 controls (ESC starts escape codes) but
+# tab and newline, DEL and C1 (0x9b is CSI too), bidi overrides, embeddings, isolates and
+# marks (U+202E turns "gpj.exe" round), zero-width spaces, line and paragraph separators,
+# and lone surrogates (a file name that is not UTF-8; printing one would crash). ZWJ and
+# ZWNJ (U+200C, U+200D) stay: names and emoji need them and they reorder nothing.
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff"
+_CONTROL = re.compile(f"[{_UNSAFE}]")
+# Breaks that would split a table row or a one-line item: folded to one space.
+_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+# In JSON the same characters are written as \\uXXXX escapes: the same string to a parser.
 
 
 def width(text: str) -> int:
@@ -39,9 +49,72 @@ def pad(text: str, cells: int) -> str:
     return text + " " * max(0, cells - width(text))
 
 
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def clean(text: Any) -> str:
-    """User text made safe for a terminal: control and escape characters shown, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """User text made safe for a terminal: control characters, escape codes and bidi
+    overrides are shown as \\xNN or \\uNNNN, not obeyed (as the TUI shows them). Tabs and
+    newlines are kept, for notes and diffs; see `cell` for one-line places."""
+    return _CONTROL.sub(_visible, str(text))
+
+
+def cell(text: Any) -> str:
+    """User text for one line (a table cell, a list item): `clean`, with newlines and tabs
+    folded to one space, so a company written on two lines stays one row."""
+    return clean(_BREAKS.sub(" ", str(text)))
+
+
+class OutputError(OSError):
+    """Writing the command's output failed (stdout on a full disk...), not the book."""
+
+
+class Output:
+    """sys.stdout while a command runs. With guard=True (text for people) whatever is
+    written passes `clean` on its way out, so text from a file that reached a print
+    without it is still shown, not obeyed; only the styles `style` made get through.
+    JSON and exports use guard=False: they stay exact. A failed write is an OutputError."""
+
+    def __init__(self, stream, guard: bool):
+        self._stream = stream
+        self._guard = guard
+
+    def write(self, text: str) -> int:
+        try:
+            self._stream.write(_GUARD.sub(_guarded, text) if self._guard else text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error.errno, error.strerror) from error
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error.errno, error.strerror) from error
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+_STYLES: set[str] = set()  # the escape sequences `style` wrote: the only ones Output lets through
+_GUARD = re.compile(f"\x1b\\[[0-9;]*m|[{_UNSAFE}]")
+
+
+def _guarded(match: re.Match) -> str:
+    found = match.group()
+    if found in _STYLES:
+        return found
+    return "\\x1b" + found[1:] if len(found) > 1 else _visible(match)
 
 
 def use_color(stream=None) -> bool:
@@ -50,12 +123,15 @@ def use_color(stream=None) -> bool:
 
 
 def style(text: str, code: str, stream=None) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if use_color(stream) else text
+    if not use_color(stream):
+        return text
+    _STYLES.update((f"\x1b[{code}m", "\x1b[0m"))
+    return f"\x1b[{code}m{text}\x1b[0m"
 
 
 def money(amount: float, currency: str) -> str:
     sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount):,.0f} {currency}"
+    return f"{sign}{abs(amount):,.0f} {cell(currency)}"  # the currency comes from crm.toml
 
 
 def tier_label(st: Standing) -> str:
@@ -68,14 +144,7 @@ def tier_label(st: Standing) -> str:
 
 def to_json(value: Any) -> str:
     """Indented for a person at a terminal; compact (and much faster) for a pipe."""
-    def default(obj):
-        if isinstance(obj, (date, datetime)):
-            return obj.isoformat()
-        return str(obj)
-
-    if sys.stdout.isatty():
-        return json.dumps(value, ensure_ascii=False, indent=2, default=default)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
+    return dumps(value, indent=2 if sys.stdout.isatty() else None)
 
 
 def customer_summary(c: Customer, st: Standing, next_due: DueItem | None) -> dict[str, Any]:
@@ -124,6 +193,9 @@ def due_json(item: DueItem) -> dict[str, Any]:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
+    """Aligned columns. Every cell passes `cell`: a newline or an escape code in a company
+    cannot break the row or reach the terminal (callers clip after `clean`; both are idempotent)."""
+    rows = [[cell(c) for c in r] for r in rows]
     widths = [max(width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(pad(h, w) for h, w in zip(headers, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
@@ -133,8 +205,8 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
 
 def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, today: date,
               referred: list[Customer], referrer: Customer | None) -> str:
-    lines = [style(clean(c.name), "1")]
-    role = ", ".join(clean(x) for x in (c.title, c.company) if x)
+    lines = [style(cell(c.name), "1")]
+    role = ", ".join(cell(x) for x in (c.title, c.company) if x)
     if role:
         lines.append(role)
     lines.append("")
@@ -156,20 +228,20 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
     fields += [(key, str(value)) for key, value in c.extra.items() if not isinstance(value, (dict, list))]
     for label, value in fields:
         if value:
-            lines.append(f"  {label:<13} {clean(value)}")  # a space even after a long unknown key
+            lines.append(f"  {cell(label):<13} {cell(value)}")  # a space even after a long unknown key
     open_deals = [d for d in c.deals if d.status == "open"]
     if open_deals:
         lines += ["", style("Open deals", "1")]
-        lines += [f"  {clean(d.title)}: {money(d.amount, currency)}" for d in open_deals]
+        lines += [f"  {cell(d.title)}: {money(d.amount, currency)}" for d in open_deals]
     if due:
         lines += ["", style("Due", "1")]
-        lines += [f"  {d.due}  {relative_days(d.due, today):<12} {clean(d.text)}" for d in due]
+        lines += [f"  {d.due}  {relative_days(d.due, today):<12} {cell(d.text)}" for d in due]
     if c.notes:
         lines += ["", style("Notes", "1")] + [f"  {clean(x)}" for x in c.notes.strip().splitlines()]
     if c.interactions:
         lines += ["", style(f"Interactions ({len(c.interactions)}, newest first)", "1")]
         for i in list(reversed(c.interactions))[:15]:
-            lines.append(f"  {i.at:%Y-%m-%d %H:%M}  {clean(i.kind):<9} {clean(i.summary)}")
+            lines.append(f"  {i.at:%Y-%m-%d %H:%M}  {cell(i.kind):<9} {cell(i.summary)}")
         if len(c.interactions) > 15:
             lines.append(f"  … {len(c.interactions) - 15} older: crmtui show {c.handle} --json")
     return "\n".join(lines)
@@ -189,7 +261,7 @@ def due_text(items: list[DueItem], today: date) -> str:
         color = {"overdue": "31;1", "today": "33;1"}.get(key, "1")
         lines.append(style(f"{title} ({len(group)})", color))
         for i in group:
-            lines.append(f"  {i.due}  {relative_days(i.due, today):<13} {pad(clean(i.name), 24)} {clean(i.text)}")
+            lines.append(f"  {i.due}  {relative_days(i.due, today):<13} {pad(cell(i.name), 24)} {cell(i.text)}")
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from crmtui.errors import CrmError
 from crmtui.service import Service, current_time
 from crmtui.storage.book import CUSTOMERS, SETTINGS
 from crmtui.tui.commands import CrmCommands
-from crmtui.tui.keys import APP_KEYS, user_keymap
+from crmtui.tui.keys import APP_KEYS, checked_keymap
 from crmtui.tui.messages import BookLoaded, Notices, PendingChanged, WorkFailed
 from crmtui.tui.state import fingerprint, make_reader
 
@@ -52,6 +52,8 @@ class CrmApp(App[int]):
         self.testing = testing
         self.poll_interval = poll_interval
         self.lock = threading.Lock()
+        # Writes run in workers; when a CLI command holds the book, say why the save waits.
+        self.writer.on_wait = lambda text: self.call_from_thread(self.notify, text, markup=False)
         self.disk_fingerprint: tuple | None = None
         self.loaded = False
         self.exit_when_ready = exit_when_ready  # the benchmark: start, show the list, exit
@@ -67,9 +69,11 @@ class CrmApp(App[int]):
         return self.main_screen
 
     def on_mount(self) -> None:
-        keymap = user_keymap()
+        keymap, problems = checked_keymap()  # a bad or clashing remap is left out, never half applied
         if keymap:
             self.set_keymap(keymap)
+        if problems:
+            self.notify("\n".join(problems), title="Keys", severity="warning", timeout=20, markup=False)
         self.load_book("load")
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.check_for_changes)

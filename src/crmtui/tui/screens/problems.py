@@ -55,11 +55,14 @@ class ProblemsScreen(ViewScreen):
         total = len(reader.snapshot.records)
         if problems:
             # A record with a sync conflict still reads (it has a customer); the rest are broken.
-            conflicts = sum(1 for r in reader.snapshot.records.values() if r.problem and r.customer is not None)
-            broken = len(problems) - conflicts
+            troubles = [r.trouble for r in reader.snapshot.records.values() if r.problem]
+            conflicts, invalid = troubles.count("conflict"), troubles.count("invalid")
+            broken = len(problems) - conflicts - invalid
             parts = [f"{broken} file{'s' if broken != 1 else ''} could not be read"] if broken else []
             if conflicts:
                 parts.append(f"{conflicts} sync conflict{'s' if conflicts != 1 else ''} to resolve")
+            if invalid:
+                parts.append(f"{invalid} value{'s' if invalid != 1 else ''} to fix")
             self.query_one("#view-title", Static).update("Problems · " + " · ".join(parts))
             self.query_one("#problems-hint", Static).update(
                 Text("Enter or e opens the file in $EDITOR; it is committed once it validates. "
