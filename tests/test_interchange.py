@@ -320,16 +320,18 @@ def test_calendar_events_have_stable_uids_and_parse_with_icalendar():
 
 
 def test_undo_never_touches_a_file_someone_else_wrote_after_us(tmp_path):
-    from crmtui.interchange.service_ops import _Journal
+    import tomlkit
 
-    (tmp_path / "customers").mkdir()
+    from crmtui.service import init_book
+    from crmtui.storage.git_repo import GitRepo
+    from crmtui.storage.transaction import WriteTransaction
+
+    init_book(tmp_path)
     mine, theirs = tmp_path / "customers" / "a.toml", tmp_path / "customers" / "b.toml"
-    journal = _Journal(tmp_path)
-    with journal.writing("customers/a.toml"):
-        mine.write_text('name = "Mine"\n', "utf-8")
-    with journal.writing("customers/b.toml"):
-        theirs.write_text('name = "Mine too"\n', "utf-8")
+    tx = WriteTransaction(tmp_path, GitRepo(tmp_path))
+    tx.create("customers/a.toml", tomlkit.parse('name = "Mine"\n'))
+    tx.create("customers/b.toml", tomlkit.parse('name = "Mine too"\n'))
     theirs.write_text('name = "Someone else, meanwhile"\n', "utf-8")
-    journal.undo()
+    tx.rollback()
     assert not mine.exists()  # ours: put back as it was (absent)
     assert theirs.read_text("utf-8") == 'name = "Someone else, meanwhile"\n'  # theirs: left alone

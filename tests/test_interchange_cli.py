@@ -266,12 +266,12 @@ def test_merge_mistakes(cli, book):
 
 
 def test_a_failed_write_puts_everything_back_and_commits_nothing(cli, book, monkeypatch):
-    from crmtui.interchange import service_ops
+    from crmtui.storage import transaction
 
     ok(cli("add", "Ana López", "--email", "ana@acme.example"))
     before = (book / "customers" / "ana-lopez.toml").read_bytes()
     count = len(subjects(book))
-    real = service_ops.write_new_record
+    real = transaction.write_new_record
     calls = []
 
     def failing(root, rel, doc):  # the disk fills up on the third new file
@@ -280,7 +280,7 @@ def test_a_failed_write_puts_everything_back_and_commits_nothing(cli, book, monk
             raise OSError(28, "No space left on device", str(root / rel))
         return real(root, rel, doc)
 
-    monkeypatch.setattr(service_ops, "write_new_record", failing)
+    monkeypatch.setattr(transaction, "write_new_record", failing)
     message = user_error(cli("import", "vcard", FIXTURES / "broken.vcf"))
     assert "No space left on device; nothing was imported" in message
     ok(cli("import", "vcard", FIXTURES / "iphone-3.0.vcf", "--dry-run"))

@@ -9,21 +9,26 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from crmtui.domain import reminders as reminders_mod
+from crmtui.domain import validate
 from crmtui.domain.changes import describe_change, edit_subject
 from crmtui.domain.dates import DateError, as_date, as_datetime, parse_duration, parse_when
-from crmtui.domain.record import STAGES, TIERS, Customer, Reminder, parse_birthday
+from crmtui.domain.record import Customer, Reminder, parse_birthday
 from crmtui.domain.search import FUZZY, Hit, SearchEntry, SearchIndex, clear_winner
 from crmtui.domain.slug import HANDLE, unique_handle
 from crmtui.domain.tiers import Standing, TierRow, pyramid, standing
 from crmtui.errors import AmbiguousError, CrmError
 from crmtui.storage.book import CUSTOMERS, SETTINGS, Book, Snapshot, write_default_settings
 from crmtui.storage.git_repo import Commit, GitRepo
-from crmtui.storage.record_file import append_table, check_text, edit_record, table_at, write_new_record, write_text
+from crmtui.storage.atomic import remove_stale_temp_files
+from crmtui.storage.lock import book_lock, clear_stale_index_lock
+from crmtui.storage.record_file import AppendEntries, NotAFile, check_text, read_regular, table_at
+from crmtui.storage.transaction import WriteTransaction, refuse_unsafe_git_state
 from crmtui.storage.toml_text import BOM, Problem, decode, parse, parse_fast
 
 
@@ -75,6 +80,7 @@ class Service:
         self._index: SearchIndex | None = None
         self._index_entries: list[SearchEntry] | None = None  # what _index was built from
         self.progress: Callable[[int, int], None] | None = None  # told how a first, slow load advances
+        self.on_wait: Callable[[str], None] | None = None  # told why a write waits for another writer
 
     @classmethod
     def open(cls, path: Path, now: Callable[[], datetime] = current_time) -> "Service":
@@ -184,61 +190,83 @@ class Service:
 
     # ---- writing -----------------------------------------------------------------
 
-    def _commit(self, paths: list[str], message: str) -> None:
-        self.git.commit(paths, message)
-
     def ensure_can_write(self) -> None:
-        """Refuse before touching a file while a merge is unfinished: its commit would fail,
-        and `git merge --abort` would then throw the change away."""
-        if (self.book.root / ".git" / "MERGE_HEAD").exists():
-            raise CrmError("a sync stopped half way (a merge is in progress); finish it with crmtui sync "
-                           "(see crmtui check for what needs fixing) before changing the book; nothing was written")
+        """Refuse before touching a file in the git states where the commit would fail or be
+        lost (a merge or rebase in progress, a detached HEAD, no repository of its own)."""
+        refuse_unsafe_git_state(self.book.root)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """The book's write lock (waits for another writer, then names it); reentrant."""
+        with book_lock(self.book.root, say=self.on_wait):
+            yield
+
+    @contextmanager
+    def transaction(self, settle: bool = True) -> Iterator[WriteTransaction]:
+        """The one write path: lock, check git's state, settle outside edits, then the
+        caller's edits and commit; on any failure before the commit every file is put back."""
+        with self.lock():
+            self.ensure_can_write()
+            clear_stale_index_lock(self.book.root, self.git.notices.append)
+            remove_stale_temp_files(self.book.customers_dir)
+            if settle:
+                self.git.notices.extend(self.settle_outside_edits())
+            tx = WriteTransaction(self.book.root, self.git)
+            try:
+                yield tx
+            except BaseException:
+                if not tx.committed:
+                    tx.rollback()
+                raise
 
     def settle_outside_edits(self) -> list[str]:
         """Commit valid edits made outside crmtui; report broken ones. Returns notices.
 
-        Every write calls this first, so it is also where writes are refused during an
-        unfinished merge, and where the book gets its .gitattributes for the
+        Every write calls this first, so it is also where writes are refused in an
+        unsafe git state, and where the book gets its .gitattributes for the
         record-aware merge if it lacks them.
         """
         notices, valid, names = [], [], []
         if not self.git.is_repo():
             return notices
-        self.ensure_can_write()
-        from crmtui.storage.sync import ensure_merge_driver
+        with self.lock():
+            self.ensure_can_write()
+            clear_stale_index_lock(self.book.root, notices.append)
+            from crmtui.storage.sync import ensure_merge_driver
 
-        ensure_merge_driver(self.book.root, self.git)
-        for status, rel in self.git.pending(CUSTOMERS, SETTINGS):
-            if not rel.endswith(".toml"):
-                continue
-            path = self.book.root / rel
-            if status != "D":
-                if rel == SETTINGS:
-                    problem = self.book.read_settings()[1]
-                else:
-                    try:
-                        problem = check_text(rel, path.stem, decode(path.read_bytes()))[2]
-                    except (OSError, UnicodeDecodeError) as error:
-                        problem = Problem(rel, 1, 1, f"cannot read: {error}")
-                if problem:
-                    notices.append(f"{problem} (an outside edit, left uncommitted until it is fixed)")
+            ensure_merge_driver(self.book.root, self.git)
+            for status, rel in self.git.pending(CUSTOMERS, SETTINGS):
+                if not rel.endswith(".toml"):
                     continue
-            valid.append(rel)
-            names.append(Path(rel).name)
-        if valid:
-            added = dict((path, status) for status, path in self.git.pending(*valid))
-            verb = {"D": "Delete", "A": "Add"}.get(added.get(valid[0]), "Edit") if len(valid) == 1 else "Edit"
-            subject = f"{verb} {names[0]} outside crmtui" if len(valid) == 1 else f"Edit {len(valid)} files outside crmtui"
-            body = "\n".join(valid) if len(valid) > 1 else ""
-            self._commit(valid, subject + ("\n\n" + body if body else ""))
+                path = self.book.root / rel
+                if status != "D":
+                    if rel == SETTINGS:
+                        problem = self.book.read_settings()[1]
+                    else:
+                        try:  # never opens a named pipe: it would block forever
+                            problem = check_text(rel, path.stem, decode(read_regular(path)))[2]
+                        except NotAFile as error:
+                            problem = Problem(rel, 1, 1, error.strerror)
+                        except (OSError, UnicodeDecodeError) as error:
+                            problem = Problem(rel, 1, 1, f"cannot read: {error}")
+                    if problem:
+                        notices.append(f"{problem} (an outside edit, left uncommitted until it is fixed)")
+                        continue
+                valid.append(rel)
+                names.append(Path(rel).name)
+            if valid:
+                added = dict((path, status) for status, path in self.git.pending(*valid))
+                verb = {"D": "Delete", "A": "Add"}.get(added.get(valid[0]), "Edit") if len(valid) == 1 else "Edit"
+                subject = (f"{verb} {names[0]} outside crmtui" if len(valid) == 1
+                           else f"Edit {len(valid)} files outside crmtui")
+                body = "\n".join(valid) if len(valid) > 1 else ""
+                self.git.commit(valid, subject + ("\n\n" + body if body else ""))
         return notices
 
     def _write(self, handle: str, mutate, message: Callable[[Customer], str]) -> Customer:
-        notices = self.settle_outside_edits()
-        self.git.notices.extend(notices)
-        rel = self.book.rel(handle)
-        result = edit_record(self.book.root, rel, mutate)
-        self._commit([rel], message(result.customer))
+        with self.transaction() as tx:
+            result = tx.edit(self.book.rel(handle), mutate)
+            tx.commit(message(result.customer))
         self._refresh(handle)
         return result.customer
 
@@ -253,10 +281,15 @@ class Service:
         name = " ".join(name.split())
         if not name:
             raise CrmError("a customer needs a name")
-        if tier and tier.lower() not in TIERS:
-            raise CrmError(f"unknown tier '{tier}'; use one of {', '.join(TIERS)}")
-        if stage and stage.lower() not in STAGES:
-            raise CrmError(f"unknown stage '{stage}'; use one of {', '.join(STAGES)}")
+        try:  # domain.validate: the rules the TUI form, imports and `crmtui check` apply too
+            emails, phones = validate.emails(emails), validate.phones(phones)
+            tier, stage = validate.tier(tier), validate.stage(stage)
+            if birthday:
+                validate.birthday(birthday)
+            if keep_in_touch:
+                validate.duration(keep_in_touch, "the keep-in-touch cadence")
+        except validate.InvalidValue as error:
+            raise CrmError(str(error)) from None
         import tomlkit
 
         doc = tomlkit.document()
@@ -283,12 +316,11 @@ class Service:
             doc["referred_by"] = self.resolve(referred_by).handle
         if notes:
             doc["notes"] = notes
-        self.git.notices.extend(self.settle_outside_edits())
-        taken = set(self.snapshot.records) | {p.stem for p in self.book.customer_paths()}
-        handle = unique_handle(_handle_source(name, company, doc.get("emails", [])), taken)
-        rel = self.book.rel(handle)
-        result = write_new_record(self.book.root, rel, doc)
-        self._commit([rel], f"Add {name}")
+        with self.transaction() as tx:
+            taken = set(self.snapshot.records) | {p.stem for p in self.book.customer_paths()}
+            handle = unique_handle(_handle_source(name, company, doc.get("emails", [])), taken)
+            result = tx.create(self.book.rel(handle), doc)
+            tx.commit(f"Add {name}")
         self._refresh(handle)
         return result.customer
 
@@ -314,13 +346,15 @@ class Service:
         if when > now:
             raise CrmError(f"--at {at} is in the future; for a past time write e.g. '3d ago', yesterday or a date")
         due = as_date(self._when(follow_up, now)) if follow_up else None
-        if due is not None and due < now.date():
-            raise CrmError(f"the follow-up date {due} is in the past")
+        try:  # from today on, at most 100 years ahead, and a day every export can write
+            due = validate.future_day(due, now.date(), "the follow-up") if due is not None else None
+        except validate.InvalidValue as error:
+            raise CrmError(str(error)) from None
 
-        def mutate(doc):
-            append_table(doc, "interactions", {"at": when, "kind": kind, "summary": summary})
-            if due is not None:
-                append_table(doc, "reminders", {"due": due, "text": f"Follow up: {summary}"})
+        entries = [("interactions", {"at": when, "kind": kind, "summary": summary})]
+        if due is not None:
+            entries.append(("reminders", {"due": due, "text": f"Follow up: {summary}"}))
+        mutate = AppendEntries(*entries)
 
         def message(customer: Customer) -> str:
             text = f"Log {kind} with {customer.name}"
@@ -381,6 +415,10 @@ class Service:
         new_due = as_date(self._when(until, self.now()))
         if new_due <= self.today():
             raise CrmError("snooze to a day after today")
+        try:
+            validate.future_day(new_due, self.today(), "the snooze date")
+        except validate.InvalidValue as error:
+            raise CrmError(str(error)) from None
 
         def mutate(doc):
             _same_reminder(table_at(doc, "reminders", index), reminder)["due"] = new_due
@@ -398,16 +436,17 @@ class Service:
         _, customer, problem = check_text(rel, handle, decode(text.encode("utf-8")))
         if problem:
             raise CrmError(f"the version at {rev} does not validate ({problem}); not restored")
-        self.git.notices.extend(self.settle_outside_edits())
-        if self.git.pending(rel):  # an outside edit that does not validate: never overwrite it
-            raise CrmError(f"{rel} has uncommitted changes that do not validate; fix them with "
-                           f"crmtui edit {handle}, or discard them with: git checkout -- {rel}; nothing was restored")
-        current = self.book.root / rel
-        if current.exists() and current.read_bytes() == text.encode("utf-8"):
-            raise CrmError(f"{customer.name} is already as it was at {rev}")
-        when = self.git.commit_time(sha).strftime("%Y-%m-%d %H:%M")
-        write_text(self.book.root, rel, text)
-        self._commit([rel], f"Restore {customer.name} to the version of {when} ({sha[:8]})")
+        with self.transaction() as tx:
+            if self.git.pending(rel):  # an outside edit that does not validate: never overwrite it
+                raise CrmError(f"{rel} has uncommitted changes that do not validate; fix them with crmtui edit "
+                               f"{handle}, or discard them with: git checkout -- {rel}; nothing was restored")
+            current = self.book.root / rel
+            now = current.read_bytes() if current.exists() else None
+            if now == text.encode("utf-8"):
+                raise CrmError(f"{customer.name} is already as it was at {rev}")
+            when = self.git.commit_time(sha).strftime("%Y-%m-%d %H:%M")
+            tx.replace(rel, text, expected=now)
+            tx.commit(f"Restore {customer.name} to the version of {when} ({sha[:8]})")
         self._refresh(handle)
         return customer, sha
 
@@ -418,10 +457,13 @@ class Service:
         The summary compares with the last committed version, so fixing a broken
         file reads as what changed since the last good one.
         """
+        with self.transaction(settle=False):
+            return self._commit_edit(handle, before_text)
+
+    def _commit_edit(self, handle: str, before_text: str | None) -> tuple[str | None, Problem | None]:
         rel = self.book.rel(handle)
         path = self.book.root / rel
         self._refresh(handle)
-        self.ensure_can_write()
         committed = self.git.show_file("HEAD", rel) if self.git.has_commits() else None
         if not path.exists():
             if committed is not None and self.git.commit([rel], f"Delete {handle}.toml"):

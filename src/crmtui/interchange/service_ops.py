@@ -8,8 +8,7 @@ the files already written are put back as they were and nothing is committed.
 
 from __future__ import annotations
 
-import json
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from crmtui.interchange.contact import Contact, Problem, contact_from_customer
 from crmtui.interchange.matching import (Duplicate, Known, Matcher, Plan, apply_plan, find_duplicates, merge_plan,
                                          new_record_data, update_plan)
 from crmtui.storage.atomic import atomic_write
-from crmtui.storage.record_file import append_table, check_text, edit_record, remove_file, write_new_record
+from crmtui.storage.record_file import append_table, check_text
 from crmtui.storage.toml_text import decode
 
 Progress = Callable[[int, int], None]
@@ -129,44 +128,6 @@ class ImportReport:
         return ", ".join(parts) + (f" ({', '.join(why)})" if why else "")
 
 
-class _Journal:
-    """What an import or merge wrote, so a failure half way can put it all back.
-
-    Only files still exactly as this process left them are put back: a file another
-    program wrote meanwhile (a `crmtui add` of the same name) is never deleted or undone.
-    """
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.before: dict[str, bytes | None] = {}
-        self.after: dict[str, bytes | None] = {}
-
-    def _bytes(self, rel: str) -> bytes | None:
-        path = self.root / rel
-        return path.read_bytes() if path.exists() else None
-
-    @contextmanager
-    def writing(self, rel: str):
-        """Around one write of `rel`: what it held before, and what our write left."""
-        if rel not in self.before:
-            self.before[rel] = self._bytes(rel)
-        yield
-        self.after[rel] = self._bytes(rel)
-
-    def undo(self) -> None:
-        for rel, ours in self.after.items():
-            try:
-                if self._bytes(rel) != ours:
-                    continue  # changed by someone else since our write: theirs now
-                raw = self.before[rel]
-                if raw is None:
-                    (self.root / rel).unlink(missing_ok=True)
-                else:
-                    atomic_write(self.root / rel, raw)
-            except OSError:
-                pass
-
-
 def _record_data(service, handle: str) -> dict[str, Any]:
     rel = service.book.rel(handle)
     text = decode((service.book.root / rel).read_bytes())
@@ -194,84 +155,78 @@ def import_contacts(service, contacts: list[Contact], problems: list[Problem], s
         raise CrmError(f"unknown stage '{stage}'; use one of {', '.join(STAGES)}")
     tags = [t.strip() for t in tags if t.strip()]
     report = ImportReport(source, problems=list(problems), dry_run=dry_run)
-    if not dry_run:
-        service.git.notices.extend(service.settle_outside_edits())
-        service.reload()
-    snapshot = service.snapshot
-    matcher = Matcher(Known.of(c) for c in snapshot.customers)
-    taken = set(snapshot.records) | {p.stem for p in service.book.customer_paths()}
-    data: dict[str, dict[str, Any]] = {}  # the plain data of every record touched, as it will be
-    new: set[str] = set()
-    plans: dict[str, list[Plan]] = {}
-    total = len(contacts)
-    steps = total * 2 if not dry_run else total
-    for number, contact in enumerate(contacts, start=1):
-        if progress and number % 50 == 0:
-            progress(number, steps)
-        match = matcher.match(contact)
-        if match is None:
-            handle = unique_handle(_handle_source(contact.name, contact.company, contact.emails), taken)
-            taken.add(handle)
-            new.add(handle)
-            data[handle] = new_record_data(contact, stage=stage, tags=tags)
-            report.actions.append(Action("add", handle, contact.name, contact.where))
-        else:
-            handle = match.handle
-            if handle not in data:
-                try:
-                    data[handle] = _record_data(service, handle)
-                except (CrmError, OSError) as error:
-                    report.problems.append(Problem(contact.where, f"matches {handle}, which cannot be "
-                                                                  f"updated ({error}); skipped"))
-                    continue
-            current = customer_from_data(handle, data[handle])
-            plan = update_plan(current, contact, overwrite=overwrite, tags=tags)
-            if plan.empty:
-                report.actions.append(Action("unchanged", handle, current.name, contact.where, match.reason,
-                                             kept=plan.kept))
-                continue
-            data[handle] = apply_plan(data[handle], plan)
-            if handle not in new:
-                plans.setdefault(handle, []).append(plan)
-            report.actions.append(Action("update", handle, current.name, contact.where, match.reason,
-                                         plan.changes, plan.kept))
-        c = customer_from_data(handle, data[handle])
-        matcher.add(Known.of(c))
-    # an "update" of a record this same import added is part of adding it
-    added_here = {a.handle: a.where for a in report.actions if a.kind == "add"}
-    for action in report.actions:
-        if action.kind in ("update", "unchanged") and action.handle in added_here:
-            action.kind = "same"
-            action.reason = f"the same person as {added_here[action.handle]} ({action.reason})"
-    if dry_run:
-        return report
-    touched = sorted(new | set(plans))
-    if not touched:
-        return report
-    journal = _Journal(service.book.root)
-    try:
-        for number, handle in enumerate(touched, start=1):
+    with ExitStack() as stack:
+        tx = None if dry_run else stack.enter_context(service.transaction())  # the lock, held to the commit
+        if tx is not None:
+            service.reload()
+        snapshot = service.snapshot
+        matcher = Matcher(Known.of(c) for c in snapshot.customers)
+        taken = set(snapshot.records) | {p.stem for p in service.book.customer_paths()}
+        data: dict[str, dict[str, Any]] = {}  # the plain data of every record touched, as it will be
+        new: set[str] = set()
+        plans: dict[str, list[Plan]] = {}
+        total = len(contacts)
+        steps = total * 2 if not dry_run else total
+        for number, contact in enumerate(contacts, start=1):
             if progress and number % 50 == 0:
-                progress(total + number * total // len(touched), steps)
-            rel = service.book.rel(handle)
-            with journal.writing(rel):
+                progress(number, steps)
+            match = matcher.match(contact)
+            if match is None:
+                handle = unique_handle(_handle_source(contact.name, contact.company, contact.emails), taken)
+                taken.add(handle)
+                new.add(handle)
+                data[handle] = new_record_data(contact, stage=stage, tags=tags)
+                report.actions.append(Action("add", handle, contact.name, contact.where))
+            else:
+                handle = match.handle
+                if handle not in data:
+                    try:
+                        data[handle] = _record_data(service, handle)
+                    except (CrmError, OSError) as error:
+                        report.problems.append(Problem(contact.where, f"matches {handle}, which cannot be "
+                                                                      f"updated ({error}); skipped"))
+                        continue
+                current = customer_from_data(handle, data[handle])
+                plan = update_plan(current, contact, overwrite=overwrite, tags=tags)
+                if plan.empty:
+                    report.actions.append(Action("unchanged", handle, current.name, contact.where, match.reason,
+                                                 kept=plan.kept))
+                    continue
+                data[handle] = apply_plan(data[handle], plan)
+                if handle not in new:
+                    plans.setdefault(handle, []).append(plan)
+                report.actions.append(Action("update", handle, current.name, contact.where, match.reason,
+                                             plan.changes, plan.kept))
+            c = customer_from_data(handle, data[handle])
+            matcher.add(Known.of(c))
+        # an "update" of a record this same import added is part of adding it
+        added_here = {a.handle: a.where for a in report.actions if a.kind == "add"}
+        for action in report.actions:
+            if action.kind in ("update", "unchanged") and action.handle in added_here:
+                action.kind = "same"
+                action.reason = f"the same person as {added_here[action.handle]} ({action.reason})"
+        if dry_run:
+            return report
+        touched = sorted(new | set(plans))
+        if not touched:
+            return report
+        try:
+            for number, handle in enumerate(touched, start=1):
+                if progress and number % 50 == 0:
+                    progress(total + number * total // len(touched), steps)
+                rel = service.book.rel(handle)
                 if handle in new:
-                    write_new_record(service.book.root, rel, _new_doc(data[handle]))
+                    tx.create(rel, _new_doc(data[handle]))
                 else:
-                    edit_record(service.book.root, rel,
-                                lambda doc, h=handle: [_apply_to_doc(doc, p) for p in plans[h]])
-        added, updated = report.count("add"), report.count("update")
-        read = len(report.actions)
-        subject = (f"Import {read} contact{'s' if read != 1 else ''} from {source}: "
-                   f"{added} added, {updated} updated")
-        body = _import_body(report)
-        service.git.commit([service.book.rel(h) for h in touched], subject + ("\n\n" + body if body else ""))
-    except OSError as error:
-        journal.undo()
-        raise CrmError(f"cannot write {error.filename or 'the book'}: {error.strerror}; nothing was imported") from None
-    except BaseException:
-        journal.undo()
-        raise
+                    tx.edit(rel, lambda doc, h=handle: [_apply_to_doc(doc, p) for p in plans[h]])
+            added, updated = report.count("add"), report.count("update")
+            read = len(report.actions)
+            subject = (f"Import {read} contact{'s' if read != 1 else ''} from {source}: "
+                       f"{added} added, {updated} updated")
+            body = _import_body(report)
+            tx.commit(subject + ("\n\n" + body if body else ""))
+        except OSError as error:
+            raise CrmError(f"cannot write {error.filename or 'the book'}: {error.strerror}; nothing was imported") from None
     if progress:
         progress(steps, steps)
     report.subject = subject
@@ -365,52 +320,42 @@ def merge(service, keep: Customer, other: Customer, dry_run: bool = False) -> Me
     """Fold OTHER into KEEP, remove OTHER, point OTHER's referrals at KEEP: one commit."""
     if keep.handle == other.handle:
         raise CrmError(f"KEEP and OTHER are the same record ({keep.handle}); name two different ones")
-    if not dry_run:
-        service.git.notices.extend(service.settle_outside_edits())
-        for handle in (keep.handle, other.handle):
-            if service.git.pending(service.book.rel(handle)):
-                raise CrmError(f"{service.book.rel(handle)} has uncommitted changes that do not validate; "
-                               f"fix them first (crmtui edit {handle}); nothing was merged")
-    keep_data = _record_data(service, keep.handle)
-    other_data = _record_data(service, other.handle)
-    plan = merge_plan(keep_data, other_data, keep.handle, other.handle, service.today())
-    referrers = sorted(c.handle for c in service.customers
-                       if c.referred_by == other.handle and c.handle not in (keep.handle, other.handle))
-    result = MergeResult(keep, other, plan, referrers)
-    subject = f"Merge {other.name} ({other.handle}) into {keep.name}"
-    if keep.name == other.name:
-        subject = f"Merge {other.handle} into {keep.handle} ({keep.name})"
-    result.subject = subject
-    if dry_run:
-        return result
-    journal = _Journal(service.book.root)
-    paths = [service.book.rel(keep.handle), service.book.rel(other.handle)]
-    try:
-        with journal.writing(paths[0]):
-            edit_record(service.book.root, paths[0], lambda doc: _apply_to_doc(doc, plan))
-        for handle in referrers:
-            rel = service.book.rel(handle)
-            paths.append(rel)
+    with ExitStack() as stack:
+        tx = None if dry_run else stack.enter_context(service.transaction())  # the lock, held to the commit
+        if tx is not None:
+            for handle in (keep.handle, other.handle):
+                if service.git.pending(service.book.rel(handle)):
+                    raise CrmError(f"{service.book.rel(handle)} has uncommitted changes that do not validate; "
+                                   f"fix them first (crmtui edit {handle}); nothing was merged")
+        keep_data = _record_data(service, keep.handle)
+        other_data = _record_data(service, other.handle)
+        plan = merge_plan(keep_data, other_data, keep.handle, other.handle, service.today())
+        referrers = sorted(c.handle for c in service.customers
+                           if c.referred_by == other.handle and c.handle not in (keep.handle, other.handle))
+        result = MergeResult(keep, other, plan, referrers)
+        subject = f"Merge {other.name} ({other.handle}) into {keep.name}"
+        if keep.name == other.name:
+            subject = f"Merge {other.handle} into {keep.handle} ({keep.name})"
+        result.subject = subject
+        if dry_run:
+            return result
+        paths = [service.book.rel(keep.handle), service.book.rel(other.handle)]
+        try:
+            tx.edit(paths[0], lambda doc: _apply_to_doc(doc, plan))
+            for handle in referrers:
+                def point(doc):
+                    doc["referred_by"] = keep.handle
 
-            def point(doc):
-                doc["referred_by"] = keep.handle
-
-            with journal.writing(rel):
-                edit_record(service.book.root, rel, point)
-        with journal.writing(paths[1]):
-            remove_file(service.book.root, paths[1])
-        body = [f"Kept {keep.handle}; removed {other.handle}."]
-        if plan.changes:
-            body.append("Gained: " + "; ".join(plan.changes))
-        if referrers:
-            body.append("Referrals moved to it: " + ", ".join(referrers))
-        service.git.commit(paths, subject + "\n\n" + "\n".join(body))
-    except OSError as error:
-        journal.undo()
-        raise CrmError(f"cannot write {error.filename or 'the book'}: {error.strerror}; nothing was merged") from None
-    except BaseException:
-        journal.undo()
-        raise
+                tx.edit(service.book.rel(handle), point)
+            tx.remove(paths[1])
+            body = [f"Kept {keep.handle}; removed {other.handle}."]
+            if plan.changes:
+                body.append("Gained: " + "; ".join(plan.changes))
+            if referrers:
+                body.append("Referrals moved to it: " + ", ".join(referrers))
+            tx.commit(subject + "\n\n" + "\n".join(body))
+        except OSError as error:
+            raise CrmError(f"cannot write {error.filename or 'the book'}: {error.strerror}; nothing was merged") from None
     service.reload()
     result.keep = service.snapshot.customer(keep.handle) or keep
     return result
@@ -452,7 +397,11 @@ def write_vcard_folder(service, folder: Path) -> tuple[int, int]:
 
 
 def calendar_text(service) -> str:
-    return ics.write_calendar(_sorted(service), service.today(), service.now())
+    """The calendar; an event whose date no calendar can hold is left out, and the notices say which."""
+    notices: list[str] = []
+    text = ics.write_calendar(_sorted(service), service.today(), service.now(), notices=notices)
+    service.git.notices.extend(notices)
+    return text
 
 
 def _plain(value: Any) -> Any:
@@ -501,7 +450,9 @@ def json_text(service) -> str:
         "currency": settings.currency,
         "customers": [customer_record(service, _full(service, c)) for c in _sorted(service)],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    from crmtui.json_text import dumps
+
+    return dumps(payload, indent=2) + "\n"
 
 
 CSV_COLUMNS = ["handle", "name", "company", "title", "emails", "phones", "tags", "stage", "tier", "computed_tier",

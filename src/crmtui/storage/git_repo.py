@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import os
 import re
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -61,19 +62,28 @@ class GitRepo:
             self._git = git.cmd.Git(str(self.root))
         return self._git
 
-    def run(self, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
-        import git
-
+    def _execute(self, args: list[str], env: dict[str, str] | None, timeout: float | None = None
+                 ) -> tuple[int, str, str]:
+        """Run the git binary in the book (git speaks English here: sync reads its words)."""
+        full_env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **(env or {})}
         try:
-            # core.quotePath=false: paths like customers/josé.toml come back as written, not "jos\303\251".
-            return self.git.execute(["git", "-c", "core.quotePath=false", *args], env=env,
-                                    strip_newline_in_stdout=strip)
-        except git.GitCommandError as error:
-            detail = (error.stderr or error.stdout or "").strip().splitlines()
-            message = detail[-1] if detail else str(error)
-            raise CrmError(f"git {args[0]} failed: {message.removeprefix('stderr: ').strip(chr(39))}") from None
-        except git.GitCommandNotFound:
+            done = subprocess.run(["git", *args], cwd=self.root, env=full_env, capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=timeout)
+        except FileNotFoundError:
             raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
+        except subprocess.TimeoutExpired as error:
+            out = (error.stdout or b"").decode("utf-8", "replace")
+            return 124, out, f"git {args[0]} did not finish within {timeout:.0f} s"
+        return (done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+
+    def run(self, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
+        # core.quotePath=false: paths like customers/josé.toml come back as written, not "jos\303\251".
+        status, out, err = self._execute(["-c", "core.quotePath=false", *args], env)
+        if status != 0:
+            detail = (err or out).strip().splitlines()
+            message = detail[-1] if detail else f"exit status {status}"
+            raise CrmError(f"git {args[0]} failed: {message.strip(chr(39))}")
+        return out[:-1] if strip and out.endswith("\n") else out
 
     # ---- setup -------------------------------------------------------------------
 
@@ -87,16 +97,13 @@ class GitRepo:
         """`-c user.name=… -c user.email=…` when git has no identity configured."""
         if self._identity is None:
             self._identity = []
-            missing = [k for k in ("user.name", "user.email") if not self._config(k)]
+            env_identity = all(os.environ.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
+                               for what in ("NAME", "EMAIL"))
+            missing = [] if env_identity else self._missing_identity()  # the environment wins over config
             if missing:
-                # Harmless where GIT_AUTHOR_*/GIT_COMMITTER_* are set: those win over config.
                 self._identity = ["-c", f"user.name={FALLBACK_NAME}", "-c", f"user.email={FALLBACK_EMAIL}"]
-                env_identity = all(os.environ.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
-                                   for what in ("NAME", "EMAIL"))
                 marker = self.root / ".git" / "crmtui" / "identity-noted"
-                if env_identity:
-                    marker = None
-                if marker is not None and not marker.exists():
+                if not marker.exists():
                     self.notices.append(IDENTITY_HINT)
                     try:
                         marker.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +111,11 @@ class GitRepo:
                     except OSError:  # .git is a file (a worktree): say it again next time rather than fail
                         pass
         return self._identity
+
+    def _missing_identity(self) -> list[str]:
+        _, out, _ = self.attempt("config", "--get-regexp", r"^user\.(name|email)$")  # one git run for both
+        have = {key for key, _, value in (line.partition(" ") for line in out.splitlines()) if value.strip()}
+        return [key for key in ("user.name", "user.email") if key not in have]
 
     def _config(self, key: str) -> str:
         try:
@@ -116,18 +128,19 @@ class GitRepo:
     def commit(self, paths: list[str], message: str, when: datetime | None = None) -> str | None:
         """Commit exactly `paths` (added, changed or deleted) as one commit; None if unchanged."""
         self.run("add", "-A", "--", *paths)
-        try:
-            self.run("diff", "--cached", "--quiet", "--", *paths)
-            return None  # nothing staged for these paths
-        except CrmError:
-            pass
         message = _CONTROL.sub("", message)  # a name with escape codes must not colour `git log`
         env = None
         if when is not None:
             stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
             env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-        self.run(*self.identity_args(), "commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
-        return self.run("rev-parse", "HEAD")
+        status, out, err = self.attempt(*self.identity_args(), "-c", "core.quotePath=false", "commit", "-q",
+                                        "--no-verify", "-m", message, "--", *paths, env=env)
+        if status != 0:
+            if self.head() is not None and not self.run("diff", "--cached", "--name-only", "HEAD", "--", *paths):
+                return None  # nothing to commit for these paths
+            detail = (err or out).strip().splitlines()
+            raise CrmError(f"git commit failed: {(detail[-1] if detail else f'exit status {status}').strip(chr(39))}")
+        return self.head()
 
     def pending(self, *pathspecs: str) -> list[tuple[str, str]]:
         """Uncommitted changes as (status, path): 'M', 'A' (new file) or 'D'."""
@@ -149,14 +162,8 @@ class GitRepo:
                 ) -> tuple[int, str, str]:
         """Run git without raising: (exit status, stdout, stderr), for callers that read git's own words
         (sync classifies fetch, merge and push failures from them). git speaks English here (LC_ALL=C)."""
-        import git
-
-        try:
-            status, out, err = self.git.execute(["git", *args], env=env, with_extended_output=True,
-                                                with_exceptions=False, kill_after_timeout=timeout)
-        except git.GitCommandNotFound:
-            raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
-        return status, out or "", err or ""
+        status, out, err = self._execute(list(args), env, timeout)
+        return status, out[:-1] if out.endswith("\n") else out, err[:-1] if err.endswith("\n") else err
 
     # ---- reading history ---------------------------------------------------------
 
