@@ -56,3 +56,40 @@ def test_reading_commands_do_not_load_textual_or_gitpython(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "book")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_tui_does_not_import_the_cli():
+    """The CLI opens the TUI, never the other way round (the editor launch is crmtui.editor)."""
+    found = []
+    for path in (SRC / "tui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            found += [f"{path.relative_to(SRC)} imports {name}" for name in names
+                      if name == "crmtui.cli" or name.startswith(("crmtui.cli.", "crmtui.cli_"))]
+    assert found == []
+
+
+def test_the_cli_modules_import_no_ui_or_heavy_library_until_a_command_runs():
+    """Building the parser imports every command module: they keep the service, storage,
+    the TUI and heavy libraries inside the command bodies. No module of the package,
+    render.py included, imports textual: the TUI is imported only when it is opened."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import crmtui.cli\n"
+        "crmtui.cli.app.build_parser()\n"
+        "heavy = ('textual', 'rich', 'git', 'tomlkit', 'rapidfuzz', 'crmtui.tui', 'crmtui.service',\n"
+        "         'crmtui.storage', 'crmtui.interchange')\n"
+        "loaded = lambda: sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy))\n"
+        "print(loaded())\n"
+        "for module in pkgutil.iter_modules(crmtui.cli.__path__):\n"
+        "    if module.name != '__main__':\n"
+        "        importlib.import_module(f'crmtui.cli.{module.name}')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m.startswith('crmtui.tui')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "[]"]

@@ -774,7 +774,7 @@ def test_color_follows_the_current_stdout(monkeypatch):
     import contextlib
     import io
 
-    from crmtui import cli_render
+    from crmtui.cli import render as cli_render
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from crmtui import cli, cli_render
+from crmtui import cli
+from crmtui.cli import render as cli_render
 
 CRMTUI = Path(sys.executable).with_name("crmtui")
 

@@ -360,7 +360,7 @@ class CrmApp(App[int]):
 
     def _run_editor(self, path: Path) -> str | None:
         """On the main thread: suspend the app and run $EDITOR on the file (no shell)."""
-        from crmtui.cli import editor_command
+        from crmtui.editor import editor_command
 
         command = [*editor_command(), str(path)]
         try:

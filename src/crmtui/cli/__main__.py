@@ -1,0 +1,3 @@
+from crmtui.cli.app import main
+
+raise SystemExit(main())
