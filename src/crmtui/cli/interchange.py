@@ -37,7 +37,7 @@ def import_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_import(service, args) -> int:
     from crmtui.cli.render import clean
-    from crmtui.interchange import service_ops as ops
+    from crmtui.usecases import interchange as ops
 
     if args.format == "vcard":
         contacts, problems = ops.read_vcard_source(args.path)
@@ -108,7 +108,7 @@ def export_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(service, args) -> int:
-    from crmtui.interchange import service_ops as ops
+    from crmtui.usecases import interchange as ops
 
     out = args.out.expanduser() if args.out else None
     skipped = sum(1 for r in service.snapshot.records.values() if r.trouble == "broken")
@@ -146,7 +146,7 @@ def duplicates_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_duplicates(service, args) -> int:
     from crmtui.cli import render as r
-    from crmtui.interchange import service_ops as ops
+    from crmtui.usecases import interchange as ops
 
     pairs = [d for d in ops.duplicates(service) if d.score >= args.min_score]
     name = lambda handle: service.snapshot.customer(handle).name  # noqa: E731
@@ -172,7 +172,7 @@ def merge_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_merge(service, args) -> int:
     from crmtui.cli.render import clean
-    from crmtui.interchange import service_ops as ops
+    from crmtui.usecases import interchange as ops
 
     keep, other = service.resolve(args.keep), service.resolve(args.other)
     result = ops.merge(service, keep, other, dry_run=args.dry_run)

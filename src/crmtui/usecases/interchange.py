@@ -1,9 +1,9 @@
 """The interchange use cases: import (match, add or update, one commit), merge two
 records (one commit), find duplicates, and the exports.
 
-Writes go through the same tomlkit edit as every other change, so a record's
-comments and layout survive an import or a merge. If anything fails half way,
-the files already written are put back as they were and nothing is committed.
+Writes go through the book's one write path (session.transaction()), so a
+record's comments and layout survive an import or a merge, and if anything fails
+half way the files already written are put back and nothing is committed.
 """
 
 from __future__ import annotations
