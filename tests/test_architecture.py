@@ -93,3 +93,40 @@ def test_the_cli_modules_import_no_ui_or_heavy_library_until_a_command_runs():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]", "[]"]
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Which of crmtui's packages (and top-level modules) import which, lazy imports included."""
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        me = path.relative_to(SRC).parts[0].removesuffix(".py")
+        for name in imports_of(path):
+            parts = name.split(".")
+            if parts[0] == "crmtui" and len(parts) > 1 and parts[1] != me:
+                graph.setdefault(me, set()).add(parts[1])
+    return graph
+
+
+def test_no_import_cycles_between_packages():
+    graph = package_graph()
+    cycles = []
+
+    def walk(node: str, trail: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in trail:
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+            else:
+                walk(nxt, trail + [nxt])
+
+    for start in graph:
+        walk(start, [start])
+    assert cycles == []
+
+
+def test_the_layers_point_one_way():
+    """domain <- storage, interchange <- usecases <- service <- cli, tui: never back."""
+    graph = package_graph()
+    assert graph.get("domain", set()) <= {"errors"}
+    assert graph.get("interchange", set()) <= {"domain", "errors"}
+    assert graph.get("storage", set()) <= {"domain", "errors"}
+    assert not graph.get("usecases", set()) & {"cli", "tui", "service"}

@@ -24,12 +24,15 @@ def editor_command() -> list[str]:
     return command
 
 
-def run_editor(path: Path) -> None:
-    """Edit `path` in the terminal and wait; a CrmError when the editor cannot start or fails."""
+def run_editor(path: Path, **options) -> None:
+    """Edit `path` and wait; a CrmError when the editor cannot start or fails. `options`
+    go to subprocess.run (the TUI's tests run it with no terminal)."""
     command = editor_command()
     try:
-        result = subprocess.run([*command, str(path)])
+        result = subprocess.run([*command, str(path)], **options)
     except FileNotFoundError:
         raise CrmError(f"cannot run the editor '{command[0]}'; set $EDITOR") from None
+    except OSError as error:
+        raise CrmError(f"cannot run the editor '{command[0]}': {error.strerror}") from None
     if result.returncode != 0:
         raise CrmError(f"the editor exited with status {result.returncode}; nothing was committed")

@@ -9,14 +9,13 @@ read-only "reader" Service (see state.py); screens read only the reader.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from textual import on, work
-from textual.app import App, SuspendNotSupported
+from textual.app import App
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
@@ -27,12 +26,13 @@ from crmtui.service import Service, current_time
 from crmtui.storage.book import CUSTOMERS, SETTINGS
 from crmtui.tui.commands import CrmCommands
 from crmtui.tui.keys import APP_KEYS, checked_keymap
-from crmtui.tui.messages import BookLoaded, Notices, PendingChanged, WorkFailed
+from crmtui.tui.editor_flow import EditorFlow
+from crmtui.tui.messages import BookLoaded, Notices, PendingChanged, WorkFailed, describe_error
 from crmtui.tui.state import fingerprint, make_reader
 
 _LETTER_ACTIONS = {binding.action for binding in APP_KEYS if binding.priority}
 
-class CrmApp(App[int]):
+class CrmApp(EditorFlow, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "crmtui"
     BINDINGS = APP_KEYS
@@ -265,7 +265,7 @@ class CrmApp(App[int]):
                 self.disk_fingerprint = seen
                 self.post_message(BookLoaded(make_reader(self.writer, self.reader), reason))
         except Exception as error:  # noqa: BLE001 - any failure is shown, the app keeps running
-            self.post_message(WorkFailed(_describe(error, "Reading the book")))
+            self.post_message(WorkFailed(describe_error(error, "Reading the book")))
         self.refresh_pending()
 
     def check_for_changes(self) -> None:
@@ -310,93 +310,8 @@ class CrmApp(App[int]):
                 self.post_message(BookLoaded(reader, "write", then))
                 self._post_notices()
         except Exception as error:  # noqa: BLE001
-            self.post_message(WorkFailed(_describe(error, label), on_error))
+            self.post_message(WorkFailed(describe_error(error, label), on_error))
         self.refresh_pending()
-
-    # ---- $EDITOR -----------------------------------------------------------------
-
-    def edit_file(self, rel: str) -> None:
-        self._edit(rel)
-
-    @work(thread=True, group="book", exit_on_error=False)
-    def _edit(self, rel: str) -> None:
-        path = self.root / rel
-        handle = Path(rel).stem if rel.startswith(CUSTOMERS + "/") else None
-        try:
-            with self.lock:
-                # The file about to be edited is the user's to fix now: no "left uncommitted" notice for it.
-                notices = [n for n in self.writer.settle_outside_edits() if not n.startswith(f"{rel}:")]
-                self._post_notices_after(notices)
-                # the last committed version: after a broken edit it is what the summary compares to
-                before = self.writer.git.show_file("HEAD", rel) if self.writer.git.has_commits() else None
-                if before is None and path.exists() and not self.writer.git.is_repo():
-                    before = path.read_text("utf-8")
-            error = self.call_from_thread(self._run_editor, path)
-            if error:
-                self.post_message(WorkFailed(error))
-                return
-            with self.lock:
-                subject, problem = None, None
-                if handle is not None:
-                    subject, problem = self.writer.commit_edit(handle, before)
-                else:  # crm.toml: reload the settings; commit them when they validate
-                    self.writer.reload()
-                    problem = self.writer.book.read_settings()[1]
-                    if problem is None:
-                        self.writer.settle_outside_edits()
-                        subject = f"{rel} saved"
-                seen = fingerprint(self.root)
-                self.writer.reload()
-                self.disk_fingerprint = seen
-                reader = make_reader(self.writer, self.reader)
-                self.post_message(BookLoaded(reader, "edit", lambda: self._after_edit(rel, subject, problem)))
-        except Exception as error:  # noqa: BLE001
-            self.post_message(WorkFailed(_describe(error, "Editing")))
-        self.refresh_pending()
-
-    def _post_notices_after(self, notices: list[str]) -> None:
-        if notices:
-            self.post_message(Notices(notices))
-
-    def _run_editor(self, path: Path) -> str | None:
-        """On the main thread: suspend the app and run $EDITOR on the file (no shell)."""
-        from crmtui.editor import editor_command
-
-        command = [*editor_command(), str(path)]
-        try:
-            try:
-                with self.suspend():
-                    result = subprocess.run(command)
-            except SuspendNotSupported:  # headless (tests): run it without a terminal
-                result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-        except FileNotFoundError:
-            return f"cannot run the editor '{command[0]}'; set $EDITOR"
-        except OSError as error:
-            return f"cannot run the editor '{command[0]}': {error}"
-        if result.returncode != 0:
-            return f"the editor exited with status {result.returncode}; nothing was committed"
-        return None
-
-    def _after_edit(self, rel: str, subject: str | None, problem) -> None:
-        from crmtui.tui.screens.problems import ProblemsScreen
-
-        if problem is not None:
-            self.notify(f"{problem.path} line {problem.line}, column {problem.col}: {problem.message}. "
-                        "Not committed; press e to edit it again.", severity="error", timeout=10, markup=False)
-            if not isinstance(self.screen, ProblemsScreen):
-                self.show_view(ProblemsScreen(focus_path=rel))
-            else:
-                self.screen.focus_path(rel)
-        elif subject:
-            self.notify(f"Committed: {subject}", markup=False)
-        else:
-            self.notify("No change.")
-
-
-def _describe(error: Exception, label: str) -> str:
-    if isinstance(error, CrmError):
-        return str(error)
-    return f"{label} failed: {type(error).__name__}: {error}"
 
 
 def _home_short(path: Path) -> str:

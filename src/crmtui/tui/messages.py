@@ -6,6 +6,7 @@ from typing import Callable
 
 from textual.message import Message
 
+from crmtui.errors import CrmError
 from crmtui.service import Service
 
 
@@ -47,3 +48,10 @@ class Notices(Message):
     def __init__(self, notices: list[str]) -> None:
         super().__init__()
         self.notices = notices
+
+
+def describe_error(error: Exception, label: str) -> str:
+    """What a failed worker tells the user: the sentence of a CrmError, else what broke."""
+    if isinstance(error, CrmError):
+        return str(error)
+    return f"{label} failed: {type(error).__name__}: {error}"

@@ -146,7 +146,7 @@ def import_contacts(service, contacts: list[Contact], problems: list[Problem], s
     the book's records and the ones this import has added, so a file listing the
     same person twice, or imported twice, never makes a duplicate.
     """
-    from crmtui.service import _handle_source
+    from crmtui.usecases.records import _handle_source
 
     stage = stage.lower()
     from crmtui.domain.record import STAGES
