@@ -335,3 +335,78 @@ def test_undo_never_touches_a_file_someone_else_wrote_after_us(tmp_path):
     tx.rollback()
     assert not mine.exists()  # ours: put back as it was (absent)
     assert theirs.read_text("utf-8") == 'name = "Someone else, meanwhile"\n'  # theirs: left alone
+
+
+# ---- the calendar, written with the icalendar library ---------------------------------------
+
+def calendar_events(text: str) -> dict:
+    icalendar = pytest.importorskip("icalendar")
+    return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")}
+
+
+@settings(max_examples=80, deadline=None)
+@given(name=texts.filter(bool), text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+       | st.sampled_from(["C:\\Notes\\New", "a\\nb", "\\N", "a;b,c\\", "x\r\ny\rz\n"]))
+def test_calendar_text_reads_back_as_written(name, text):
+    """Escaping, folding and line ends: what a calendar reads is the record's text (any line
+    end read as \\n). A backslash and N stays two characters (icalendar's own escape would
+    make it a line break)."""
+    text = text.strip() or "x"
+    ana = customer_from_data("ana", {"name": name, "reminders": [{"due": date(2026, 7, 1), "text": text}]})
+    cal = ics.write_calendar([ana], date(2026, 6, 15), datetime(2026, 6, 15, 9, 0), name=f"{name}'s; calendar")
+    assert all(len(line.encode()) <= 75 for line in cal.split("\r\n"))
+    event = calendar_events(cal)["reminder-1-ana@crmtui"]
+    wanted = f"{ana.name}: {ana.reminders[0].text}".replace("\r\n", "\n").replace("\r", "\n")
+    assert str(event["SUMMARY"]) == wanted
+
+
+def test_calendar_stamp_is_the_given_moment_in_utc_and_cadences_are_rules():
+    from datetime import timedelta, timezone
+
+    ana = customer_from_data("ana", {"name": "Ana", "reminders": [
+        {"due": date(2026, 7, 1), "text": f"every {every}", "every": every} for every in ("2d", "1w", "3m", "1y")]
+        + [{"due": date(2026, 7, 2), "text": "once"}]})
+    berlin = timezone(timedelta(hours=2))
+    text = ics.write_calendar([ana], date(2026, 6, 15), datetime(2026, 6, 15, 9, 30, 15, 999, tzinfo=berlin))
+    assert "DTSTAMP:20260615T073015Z\r\n" in text and text.endswith("END:VCALENDAR\r\n")
+    events = calendar_events(text)
+    rules = {str(e["SUMMARY"]): dict(e["RRULE"]) if "RRULE" in e else None for e in events.values()}
+    assert rules == {"Ana: every 2d": {"FREQ": ["DAILY"], "INTERVAL": [2]},
+                     "Ana: every 1w": {"FREQ": ["WEEKLY"], "INTERVAL": [1]},
+                     "Ana: every 3m": {"FREQ": ["MONTHLY"], "INTERVAL": [3]},
+                     "Ana: every 1y": {"FREQ": ["YEARLY"], "INTERVAL": [1]},
+                     "Ana: once": None}
+    once = events["reminder-5-ana@crmtui"]
+    assert (once["DTSTART"].dt, once["DTEND"].dt) == (date(2026, 7, 2), date(2026, 7, 3))
+    assert [str(c) for c in once["CATEGORIES"].cats] == ["crmtui", "reminder"]
+    assert str(once["TRANSP"]) == "TRANSPARENT"
+
+
+def test_calendar_leaves_out_what_no_calendar_holds_and_says_so():
+    far = customer_from_data("far", {"name": "Far", "birthday": date(9999, 12, 31), "reminders": [
+        {"due": date(9999, 12, 31), "text": "too far"}, {"due": date(9999, 12, 30), "text": "last day"}]})
+    notices = []
+    events = calendar_events(ics.write_calendar([far], date(2026, 6, 15), datetime(2026, 6, 15, 9), notices=notices))
+    assert set(events) == {"reminder-2-far@crmtui"}
+    assert events["reminder-2-far@crmtui"]["DTEND"].dt == date(9999, 12, 31)
+    assert notices == [
+        "customers/far.toml: the reminder 'too far' is not in the calendar, because its due date 9999-12-31 is "
+        "after 9999-12-30, the last day calendars and exports can hold; see crmtui check",
+        "customers/far.toml: the birthday is not in the calendar, because its date 9999-12-31 is after 9999-12-30, "
+        "the last day calendars and exports can hold; see crmtui check"]
+
+
+def test_icalendar_is_imported_only_when_a_calendar_is_written():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from crmtui.interchange import ics\n"
+            "from crmtui.usecases import interchange\n"
+            "print('icalendar' in sys.modules)\n"
+            "import datetime\n"
+            "ics.write_calendar([], datetime.date(2026, 6, 15), datetime.datetime(2026, 6, 15, 9))\n"
+            "print('icalendar' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

@@ -1,4 +1,4 @@
-"""Reminders and birthdays as an iCalendar (RFC 5545) feed.
+"""Reminders and birthdays as an iCalendar (RFC 5545) feed, written with `icalendar`.
 
 Every event's UID is made from the record's handle (and the reminder's place in
 the file), so a calendar that subscribes again, or imports the file again,
@@ -8,6 +8,12 @@ February one on the last day of February.
 
 A date no calendar can hold (after 9999-12-30: an all-day event ends the day after)
 leaves its event out; the export goes on and says which (`notices`).
+
+The `icalendar` library writes the content lines, folding and recurrence rules. It
+is imported inside `write_calendar` (about 70 ms), so commands that never write a
+calendar do not pay for it. TEXT values keep crmtui's own escaping (`escape`):
+icalendar's reads a backslash and N in the text as a line break (its documented
+way to write one), which would turn a reminder about `C:\\Notes` into two lines.
 """
 
 from __future__ import annotations
@@ -17,18 +23,14 @@ from datetime import date, datetime, timedelta, timezone
 from crmtui import __version__
 from crmtui.domain import validate
 from crmtui.domain.record import Customer
-from crmtui.interchange.vcard import fold
 
 FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
 
 
 def escape(text: str) -> str:
+    """RFC 5545 3.3.11 TEXT escaping; any line end becomes \\n."""
     return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
-
-
-def _day(d: date) -> str:
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"  # strftime drops the zeros of a year before 1000
 
 
 def _leap_year_at_or_before(year: int) -> int:
@@ -51,8 +53,9 @@ def _left_out(customer: Customer, what: str, problem: str) -> str:
     return f"customers/{customer.handle}.toml: {shown} is not in the calendar, because {problem}; see crmtui check"
 
 
-def events(customer: Customer, today: date, stamp: str, notices: list[str] | None = None) -> list[list[str]]:
-    """The customer's events; one whose date no calendar can hold is left out, with a line in `notices`."""
+def events(customer: Customer, today: date, notices: list[str] | None = None) -> list[dict]:
+    """The customer's events as plain data (`uid`, `start`, `summary`, `description`,
+    `category`, `rrule`); one whose date no calendar can hold is left out, with a line in `notices`."""
     out = []
     notices = notices if notices is not None else []
     who = customer.name + (f" ({customer.company})" if customer.company else "")
@@ -63,20 +66,15 @@ def events(customer: Customer, today: date, stamp: str, notices: list[str] | Non
         if problem:
             notices.append(_left_out(customer, f"the reminder '{reminder.text or 'reminder'}'", problem))
             continue
-        lines = [
-            "BEGIN:VEVENT",
-            f"UID:{reminder_uid(customer.handle, reminder.index)}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{_day(reminder.due)}",
-            f"DTEND;VALUE=DATE:{_day(reminder.due + timedelta(days=1))}",
-            f"SUMMARY:{escape(customer.name + ': ' + (reminder.text or 'reminder'))}",
-            f"DESCRIPTION:{escape(f'{who}. Mark it done with: crmtui done {customer.handle}')}",
-            "CATEGORIES:crmtui,reminder",
-            "TRANSP:TRANSPARENT",
-        ]
-        if reminder.every is not None:
-            lines.append(f"RRULE:FREQ={FREQ[reminder.every.unit]};INTERVAL={reminder.every.count}")
-        out.append(lines + ["END:VEVENT"])
+        every = reminder.every
+        out.append({
+            "uid": reminder_uid(customer.handle, reminder.index),
+            "start": reminder.due,
+            "summary": f"{customer.name}: {reminder.text or 'reminder'}",
+            "description": f"{who}. Mark it done with: crmtui done {customer.handle}",
+            "category": "reminder",
+            "rrule": {"FREQ": FREQ[every.unit], "INTERVAL": every.count} if every is not None else None,
+        })
     b = customer.birthday
     if b is not None:
         leap_day = (b.month, b.day) == (2, 29)
@@ -86,33 +84,47 @@ def events(customer: Customer, today: date, stamp: str, notices: list[str] | Non
         if problem:
             notices.append(_left_out(customer, "the birthday", problem))
             return out
-        rule = "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap_day else "RRULE:FREQ=YEARLY"
-        born = f" (born {b.year})" if b.year else ""
-        out.append([
-            "BEGIN:VEVENT",
-            f"UID:{birthday_uid(customer.handle)}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{_day(start)}",
-            f"DTEND;VALUE=DATE:{_day(start + timedelta(days=1))}",
-            rule,
-            f"SUMMARY:{escape(f'Birthday: {customer.name}')}",
-            f"DESCRIPTION:{escape(who + born)}",
-            "CATEGORIES:crmtui,birthday",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ])
+        out.append({
+            "uid": birthday_uid(customer.handle),
+            "start": start,
+            "summary": f"Birthday: {customer.name}",
+            "description": who + (f" (born {b.year})" if b.year else ""),
+            "category": "birthday",
+            "rrule": {"FREQ": "YEARLY", "BYMONTH": 2, "BYMONTHDAY": -1} if leap_day else {"FREQ": "YEARLY"},
+        })
     return out
 
 
 def write_calendar(customers: list[Customer], today: date, now: datetime, name: str = "crmtui",
                    notices: list[str] | None = None) -> str:
-    """The feed; what had to be left out is told in `notices` (one sentence each)."""
+    """The feed; what had to be left out is told in `notices` (one sentence each).
+    DTSTAMP is `now` (a naive `now` is local time) in UTC."""
+    import icalendar
+
+    class Text(icalendar.vText):
+        def to_ical(self) -> bytes:
+            return escape(self).encode(self.encoding)
+
     moment = now if now.tzinfo else now.astimezone()
-    stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//crmtui//crmtui {__version__}//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}"]
+    stamp = moment.astimezone(timezone.utc).replace(microsecond=0)
+    cal = icalendar.Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", f"-//crmtui//crmtui {__version__}//EN")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("X-WR-CALNAME", Text(name))
     for customer in sorted(customers, key=lambda c: c.handle):
-        for event in events(customer, today, stamp, notices):
-            lines += event
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        for found in events(customer, today, notices):
+            event = icalendar.Event()
+            event.add("UID", found["uid"])
+            event.add("DTSTAMP", stamp)
+            event.add("DTSTART", found["start"])
+            event.add("DTEND", found["start"] + timedelta(days=1))
+            if found["rrule"]:
+                event.add("RRULE", found["rrule"])
+            event.add("SUMMARY", Text(found["summary"]))
+            event.add("DESCRIPTION", Text(found["description"]))
+            event.add("CATEGORIES", ["crmtui", found["category"]])
+            event.add("TRANSP", "TRANSPARENT")
+            cal.add_component(event)
+    return cal.to_ical().decode("utf-8")
