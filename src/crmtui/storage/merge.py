@@ -7,6 +7,9 @@ git calls the driver when both sides of a merge changed the same customers/*.tom
     [merge "crmtui"]
         driver = /path/to/python -P -m crmtui.storage.merge %O %A %B %P
 
+Merges of a book never detect renames (storage/sync.py sets that up), so the three
+versions are always one customer's: never a deleted record paired with a similar new one.
+
 How a file is merged:
 
 1. git's own line merge (`git merge-file`) is tried first. When it is clean and
