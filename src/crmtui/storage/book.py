@@ -35,7 +35,7 @@ from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_prob
 SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
-CACHE_FORMAT = 5  # 4: stamps carry ctime; 5: customers carry the issues check reports
+CACHE_FORMAT = 6  # 4: stamps carry ctime; 5: customers carry the issues check reports; 6: deals carry stage, close
 ROWS_FORMAT = 1
 
 
@@ -71,7 +71,7 @@ class Entry(NamedTuple):
     its own name) and the stamp of the file the bytes live in."""
 
     handle: str
-    path: Path
+    path: str  # a str, not a Path: made for every file on every load, so it stays cheap
     stamp: Stamp
 
 
@@ -176,7 +176,7 @@ class Book:
             if isinstance(found, Problem):
                 problems.append(found)
             else:
-                records.append(Entry(entry.name[:-5], Path(entry.path), file_stamp(found)))
+                records.append(Entry(entry.name[:-5], entry.path, file_stamp(found)))
         return records, problems
 
     def real_path(self, rel: str) -> Path:
@@ -241,7 +241,7 @@ class Book:
             else:
                 stale.append(entry)
         for done, entry in enumerate(stale, 1):
-            records[entry.handle] = read_record(self.root, entry.path, summary=True)
+            records[entry.handle] = read_record(self.root, Path(entry.path), summary=True)
             if progress and (done % 250 == 0 or done == len(stale)):
                 progress(done, len(stale))
         if stale or len(cache) != len(records):

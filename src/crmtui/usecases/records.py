@@ -78,7 +78,7 @@ class RecordUseCases:
         if not summary:
             raise CrmError("say what happened: the summary is empty")
         kind = kind.lower().strip()
-        kinds = self.snapshot.settings.kinds
+        kinds = self.settings.kinds
         if kind not in kinds:
             raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
         now = self.now()

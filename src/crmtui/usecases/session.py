@@ -9,6 +9,7 @@ git's state, settles outside edits, and commits or puts everything back.
 from __future__ import annotations
 
 import os
+import stat
 import shlex
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from crmtui.domain.dates import DateError, parse_when
 from crmtui.domain.record import Customer
 from crmtui.domain.search import FUZZY, Hit, SearchEntry, SearchIndex, clear_winner
 from crmtui.domain.tiers import Standing, standing
+from crmtui.domain.settings import Settings
 from crmtui.errors import AmbiguousError, CrmError
 from crmtui.storage.book import CUSTOMERS, SETTINGS, Book, Snapshot, write_default_settings
 from crmtui.storage.git_repo import GitRepo
@@ -67,6 +69,7 @@ class BookSession:
         self.git = GitRepo(book.root)
         self.now = now
         self._snapshot: Snapshot | None = None
+        self._settings: Settings | None = None  # crm.toml alone, for commands that need no snapshot
         self._index: SearchIndex | None = None
         self._index_entries: list[SearchEntry] | None = None  # what _index was built from
         self.progress: Callable[[int, int], None] | None = None  # told how a first, slow load advances
@@ -98,6 +101,15 @@ class BookSession:
 
     def today(self) -> date:
         return self.now().date()
+
+    @property
+    def settings(self) -> Settings:
+        """crm.toml's settings: from the snapshot when the book is read, else crm.toml alone."""
+        if self._snapshot is not None:
+            return self._snapshot.settings
+        if self._settings is None:
+            self._settings = self.book.read_settings()[0]
+        return self._settings
 
     @property
     def customers(self) -> list[Customer]:
@@ -138,6 +150,8 @@ class BookSession:
         """
         who = who.strip()
         handle = who.removesuffix(".toml").rsplit("/", 1)[-1]
+        if self._snapshot is None and handle and _is_plain_file(self.book.customers_dir / f"{handle}.toml"):
+            return self.record(handle)  # a file name: no need to read the whole book
         record = self.snapshot.records.get(handle)
         if record is not None:
             if record.customer is None:
@@ -267,3 +281,11 @@ class BookSession:
     def notices(self) -> list[str]:
         out, self.git.notices = self.git.notices, []
         return out
+
+
+def _is_plain_file(path: Path) -> bool:
+    """A regular file, not a link (a link may alias another record: the snapshot decides)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
