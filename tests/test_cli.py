@@ -531,6 +531,19 @@ def test_edit_without_change(cli, people, editor):
     assert subjects(people)[0] == "Add Greta Lindqvist"
 
 
+def test_edit_that_fixes_a_broken_file_says_so_without_the_old_error(cli, people, editor):
+    path = people / "customers" / "ana-lopez.toml"
+    good = path.read_text("utf-8")
+    path.write_text(good.replace('stage = "customer"', 'stage = "client"'), "utf-8")  # broken by hand
+    editor("text = text.replace('stage = \"client\"', 'stage = \"customer\"')")  # the editor fixes it
+    code, out, err = cli("edit", "ana-lopez")
+    assert code == 0, err
+    assert out.strip() == "No change."  # back to exactly the committed version
+    assert "stage" not in err  # the problem it had before the editor ran is not repeated
+    assert status(people) == ""
+    assert ok(cli("check"))
+
+
 def test_edit_visual_wins_over_editor(cli, people, editor, tmp_path, monkeypatch):
     script = editor("text = text.replace('Nordbank', 'Sydbank')")
     monkeypatch.setenv("EDITOR", "false")
