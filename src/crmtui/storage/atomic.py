@@ -51,16 +51,8 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     so two processes adding the same name cannot overwrite each other.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_MARK}{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    tmp = _temp_beside(path, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
         if exclusive:
             os.link(tmp, path)  # fails if path exists, atomically
             os.unlink(tmp)
@@ -193,6 +185,7 @@ def swap_write(path: Path, build: Callable[[bytes], bytes], applied: Callable[[b
 
 
 def _temp_beside(path: Path, data: bytes) -> Path:
+    """`data` in a new temp file beside `path` (fsynced, with path's permissions), to rename over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_MARK}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -29,6 +29,7 @@ from crmtui.domain.record import Customer, RecordError
 from crmtui.domain.settings import DEFAULT_SETTINGS_TOML, Settings, settings_from_data
 from crmtui.errors import CrmError
 from crmtui.storage.atomic import atomic_write
+from crmtui.storage.lock import git_dir
 from crmtui.storage.record_file import RecordFile, Stamp, file_stamp, kind_of, read_record
 from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_problem
 
@@ -278,17 +279,8 @@ class Book:
         """Where crmtui keeps what it can rebuild: inside the git directory (also when .git is
         a file, as in a worktree), never in the working tree, where a pickle could be
         committed and loaded on another machine. None without git: no cache then."""
-        dot_git = self.root / ".git"
-        if dot_git.is_dir():
-            return dot_git / "crmtui"
-        try:
-            pointer = dot_git.read_text("utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        if pointer.startswith("gitdir:"):
-            git_dir = Path(pointer[len("gitdir:"):].strip())
-            return (git_dir if git_dir.is_absolute() else self.root / git_dir) / "crmtui"
-        return None
+        directory = git_dir(self.root)
+        return directory / "crmtui" if directory is not None else None
 
     def _cache_path(self) -> Path | None:
         state = self.state_dir()
