@@ -588,6 +588,12 @@ def _applied(git: GitRepo) -> tuple[bool, tuple[str | None, set[str]] | None]:
     if fresh is None or waiting & conflicted:  # git would have left those unmerged, and nobody settled them
         return False, anew
     merged, head = dict(_blob_ids(git, fresh, sorted(waiting))), dict(_blob_ids(git, "HEAD", sorted(waiting)))
+    theirs = dict(_blob_ids(git, "MERGE_HEAD", sorted(waiting)))
+    # merge-tree guesses renames (git 2.39 has no -X no-renames for it): a record deleted here
+    # and edited there may look "moved" into a similar new one. Such an edit is never taken
+    # as applied: the merge is made again, without renames, and keeps it.
+    if any(merged.get(p) is None and theirs.get(p) is not None for p in waiting):
+        return False, anew
     return all(merged.get(p) == head.get(p) for p in waiting), anew
 
 
