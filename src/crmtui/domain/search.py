@@ -112,26 +112,30 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def search(self, query: str, limit: int | None = None) -> list[Hit]:
+    def search(self, query: str, limit: int | None = None, among: "set[int] | frozenset[int] | None" = None
+               ) -> list[Hit]:
+        """Hits for `query`, best first; with `among` (positions in `entries`), only those entries."""
         q = " ".join(fold(query).split())
         if not q:
-            hits = [Hit(e.handle, 0, 0.0) for e in self.entries]
+            chosen = self.entries if among is None else [self.entries[i] for i in sorted(among)[:limit]]
+            hits = [Hit(e.handle, 0, 0.0) for e in chosen]
             return hits[:limit] if limit else hits
-        bands = self._bands(q, limit)
+        bands = self._bands(q, limit, among)
         fuzzy: dict[int, float] = {}
-        wanted = limit or len(self.entries)
+        wanted = limit or (len(self.entries) if among is None else len(among))
         if len(q) >= 3 and len(bands) < wanted:
             from rapidfuzz import fuzz, process  # here, so commands that never search start faster
 
             cutoff = FUZZY_CUTOFF_BESIDE_BETTER if bands else FUZZY_CUTOFF
-            for _, score, i in process.extract(q, self._haystacks, scorer=fuzz.partial_ratio,
+            choices = self._haystacks if among is None else {i: self._haystacks[i] for i in among}
+            for _, score, i in process.extract(q, choices, scorer=fuzz.partial_ratio,
                                                score_cutoff=cutoff, limit=None):
                 if i not in bands:
                     fuzzy[i] = score
                     bands[i] = FUZZY
         return self._rank(q, bands, fuzzy, limit)
 
-    def _bands(self, q: str, limit: int | None) -> dict[int, int]:
+    def _bands(self, q: str, limit: int | None, among=None) -> dict[int, int]:
         """Entry -> its best band, for every entry that matches better than fuzzily."""
         e = re.escape(q)
         words = q.split()
@@ -139,6 +143,8 @@ class SearchIndex:
         found: dict[int, int] = {}
 
         def put(indices, band):
+            if among is not None:
+                indices = [i for i in indices if i in among]
             for i in indices:
                 if found.get(i, 0) < band:
                     found[i] = band
