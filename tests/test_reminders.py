@@ -33,9 +33,10 @@ def test_explicit_reminders_within_the_horizon():
         {"due": date(2026, 6, 23), "text": "too far for a week"},
         {"due": date(2026, 6, 1), "text": "already done", "done": date(2026, 6, 2)},
     ])
-    items = due_items([c], TODAY, SETTINGS)
+    items = due_items([c], TODAY, SETTINGS, within=7)
     assert [(i.kind, i.text, i.reminder_index) for i in items] == [
         (REMINDER, "overdue", 0), (REMINDER, "soon", 1)]
+    assert len(due_items([c], TODAY, SETTINGS)) == 3  # crm.toml's due_within: 14 days by default
     assert [i.text for i in due_items([c], TODAY, SETTINGS, within=8)] == ["overdue", "soon", "too far for a week"]
 
 

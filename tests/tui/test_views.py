@@ -33,10 +33,12 @@ async def test_reminders_buckets_and_done(make_app, book):
         prompts = [str(screen.query_one(OptionList).get_option_at_index(i).prompt)
                    for i in range(screen.query_one(OptionList).option_count)]
         headers = [p for p in prompts if not p.startswith("  ")]
-        assert headers == ["Overdue (2)", "Today (1)", "This week (2)", "Later (next 60 days) (3)"]
-        assert screen.current_item().text.startswith("Keep in touch")  # overdue first
-        # a keep-in-touch item cannot be marked done
+        assert headers == ["Losing touch · past the maximum, longest first (1)", "Overdue (1)", "Today (1)",
+                           "This week (2)", "Later (next 14 days) (1)"]  # crm.toml's due_within: 14 days
+        assert screen.current_item().text.startswith("Keep in touch")  # losing touch first
+        # d on a keep-in-touch item opens the log form (tests/tui/test_reminders_view.py); Escape: nothing written
         await pilot.press("d")
+        await pilot.press("escape")
         assert git_log(book)[0].startswith("Log note")
         _highlight(screen, "Send the signed NDA")
         order = [item.text for item in screen.items.values()]
@@ -68,10 +70,10 @@ async def test_snooze_by_a_week_and_to_a_typed_date(make_app, book):
         await pilot.press(*"2026-06-01", "enter")  # a past date is refused
         assert "after today" in static_text(app.screen.query_one("#until-error"))
         app.screen.query_one("#until").value = ""
-        await pilot.press(*"2026-07-17", "enter")  # typed, 1s and 7s included
+        await pilot.press(*"2026-06-17", "enter")  # typed, 1s and 7s included (within due_within: still listed)
         await settle(app, pilot)
-        assert "due = 2026-07-17" in (book / "customers" / "ben-schmidt.toml").read_text("utf-8")
-        assert git_log(book)[0].endswith("to 2026-07-17")
+        assert "due = 2026-06-17" in (book / "customers" / "ben-schmidt.toml").read_text("utf-8")
+        assert git_log(book)[0].endswith("to 2026-06-17")
         await pilot.press("z", "1", "d", "enter")
         await settle(app, pilot)
         assert "due = 2026-06-16" in (book / "customers" / "ben-schmidt.toml").read_text("utf-8")
@@ -82,11 +84,11 @@ async def test_reminder_jumps_to_the_customer(make_app):
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(app, pilot)
         await pilot.press("r")
-        _highlight(app.screen, "Follow up: Workshop went well")
+        _highlight(app.screen, "Follow up: Quarterly review")  # within due_within (14 days)
         await pilot.press("enter")
         assert isinstance(app.screen, MainScreen)
-        assert app.main_screen.selected == "chen-jing"
-        assert "Chen Jing" in detail_text(app)
+        assert app.main_screen.selected == "ben-schmidt"
+        assert "Ben Schmidt" in detail_text(app)
 
 
 async def test_tiers_pyramid_members_and_disagreement(make_app):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crmtui.domain.dates import DateError, Duration, as_date
+from crmtui.domain import cadence as cadence_mod
+from crmtui.domain.dates import DateError, Duration
 from crmtui.domain.record import Birthday, Customer, Reminder
 from crmtui.domain.settings import Settings
-from crmtui.domain.tiers import standing
 from crmtui.domain.validate import LAST_DAY
 
 REMINDER, BIRTHDAY, KEEP_IN_TOUCH = "reminder", "birthday", "keep-in-touch"
+LOSING_TOUCH = "losing-touch"  # the section of keep-in-touch items past their maximum
+SECTIONS = ("losing-touch", "overdue", "today", "week", "later")  # the order of the lists
 
 
 @dataclass(slots=True)  # not frozen: lists make thousands, and frozen init is ~3x slower
@@ -22,6 +24,8 @@ class DueItem:
     due: date
     text: str
     reminder_index: int | None = None  # for kind == reminder: which [[reminders]] entry
+    band: str | None = None  # for kind == keep-in-touch: soon, due or lapsed (domain/cadence.py)
+    max_due: date | None = None  # for kind == keep-in-touch: the day the maximum interval runs out
 
     def bucket(self, today: date) -> str:
         """overdue / today / week / later: the sections of the reminders view."""
@@ -32,6 +36,10 @@ class DueItem:
         if self.due <= today + timedelta(days=7):
             return "week"
         return "later"
+
+    def section(self, today: date) -> str:
+        """The bucket, except that a keep-in-touch item past its maximum is in "losing-touch"."""
+        return LOSING_TOUCH if self.band == cadence_mod.LAPSED else self.bucket(today)
 
 
 def next_birthday(birthday: Birthday, today: date) -> date:
@@ -46,21 +54,17 @@ def next_birthday(birthday: Birthday, today: date) -> date:
     raise AssertionError("unreachable")
 
 
-_UNKNOWN = object()
+_UNKNOWN = cadence_mod.UNKNOWN  # one sentinel: "the caller did not compute the tier"
 
 
 def cadence(customer: Customer, today: date, settings: Settings, tier=_UNKNOWN) -> Duration | None:
-    """The keep-in-touch cadence in force: the record's own, else its tier's default.
+    """The ideal keep-in-touch interval in force: the record's own, else its tags', else its
+    tier's default (domain/cadence.py rule, which also gives the maximum).
 
     Pass `tier` when the caller already knows it, to save computing the value again.
     """
-    if customer.stage == "former":
-        return None
-    if customer.keep_in_touch:
-        return customer.keep_in_touch
-    if tier is _UNKNOWN:
-        tier = standing(customer, today, settings).tier
-    return settings.cadences.get(tier) if tier else None
+    found = cadence_mod.rule(customer, today, settings, tier)
+    return found.cadence.ideal if found else None
 
 
 def _reminder_item(customer: Customer, r: Reminder) -> DueItem:
@@ -70,6 +74,9 @@ def _reminder_item(customer: Customer, r: Reminder) -> DueItem:
 def _birthday_item(customer: Customer, today: date) -> DueItem | None:
     if not customer.birthday:
         return None
+    snoozed = customer.birthday_snoozed_until
+    if snoozed is not None and snoozed > today:  # snoozed, or wished already (done): not before then
+        return None
     day = next_birthday(customer.birthday, today)
     born = customer.birthday.year
     age = f" ({day.year - born})" if born and born <= day.year else ""  # a year ahead (a typo): no age
@@ -77,16 +84,22 @@ def _birthday_item(customer: Customer, today: date) -> DueItem | None:
 
 
 def _keep_in_touch_item(customer: Customer, today: date, settings: Settings, tier) -> DueItem | None:
-    every = cadence(customer, today, settings, tier)
-    last = customer.last_interaction
-    if not (every and last):
+    if customer.last_interaction is None:
         return None
-    try:
-        due = every.after(as_date(last.at))
-    except DateError:  # a last interaction near year 9999: the lapse is past the calendar
+    status = cadence_mod.touch(customer, today, settings, tier)
+    if status is None or status.band == cadence_mod.SNOOZED:  # snoozed: no item before that day
         return None
-    return DueItem(customer.handle, customer.name, KEEP_IN_TOUCH, due,
-                   f"Keep in touch (every {every.describe()}; last {last.kind} {as_date(last.at)})")
+    return DueItem(customer.handle, customer.name, KEEP_IN_TOUCH, status.ideal_on, keep_in_touch_text(status),
+                   band=status.band if status.band != cadence_mod.OK else None, max_due=status.max_on)
+
+
+def keep_in_touch_text(status: cadence_mod.Touch) -> str:
+    """'Keep in touch (every 1 month; last call 2026-10-07)', and when the maximum has passed
+    '... ; lapsed 2026-11-22)'; with an explicit maximum, 'every 1 month, at most 6 weeks'."""
+    text = f"Keep in touch ({status.rule.cadence.describe()}; last {status.last_kind} {status.last}"
+    if status.band == cadence_mod.LAPSED:
+        text += f"; lapsed {status.max_on}"
+    return text + ")"
 
 
 def customer_due(customer: Customer, today: date, settings: Settings, horizon: date,
@@ -98,8 +111,19 @@ def customer_due(customer: Customer, today: date, settings: Settings, horizon: d
     return items
 
 
-def due_items(customers: list[Customer], today: date, settings: Settings, within: int = 7) -> list[DueItem]:
-    """Everything due up to `within` days from today, overdue first, then by date."""
+def within_days(settings: Settings, today: date) -> int:
+    """crm.toml's due_within ("14d", "2w", "1m") as a number of days from today."""
+    try:
+        return (settings.due_within.after(today) - today).days
+    except DateError:
+        return (date.max - today).days
+
+
+def due_items(customers: list[Customer], today: date, settings: Settings, within: int | None = None) -> list[DueItem]:
+    """Everything due up to `within` days from today (default: crm.toml's due_within), overdue
+    first, then by date."""
+    if within is None:
+        within = within_days(settings, today)
     horizon = today + timedelta(days=within) if within <= (date.max - today).days else date.max
     items = [item for c in customers for item in customer_due(c, today, settings, horizon)]
     items.sort(key=lambda item: (item.due, item.name.lower(), item.kind))
