@@ -33,12 +33,19 @@ def import_args(p: argparse.ArgumentParser) -> None:
     q.add_argument("path", type=Path, metavar="FILE")
     q.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD,...",
                    help="which column is which field, e.g. \"Full Name=name,Mail=emails\"")
+    from crmtui.cli.capture import capture_args
+
+    capture_args(formats, book_option)  # import mail, import calendar: interactions, not contacts
 
 
 def cmd_import(service, args) -> int:
     from crmtui.cli.render import clean
     from crmtui.usecases import interchange as ops
 
+    if args.format in ("mail", "calendar"):
+        from crmtui.cli.capture import cmd_import_capture
+
+        return cmd_import_capture(service, args)
     if args.format == "vcard":
         contacts, problems = ops.read_vcard_source(args.path)
         kind = "vCard"
@@ -191,14 +198,18 @@ def cmd_merge(service, args) -> int:
 
 
 COMMANDS = (
-    Command("import", "add or update customers from vCard or CSV contacts, as one commit", cmd_import, import_args,
+    Command("import", "add or update customers from vCard or CSV contacts, or log mail and meetings; one commit",
+            cmd_import, import_args,
             description="Add or update customers from contacts kept elsewhere, as one commit.\n\n"
                         "A contact matches a record by email, then phone, then a very close name;\n"
                         "a match is updated (empty fields filled, new emails, phones, tags and links\n"
                         "added), so importing the same file again adds no one twice.\n\n"
                         "examples:\n  crmtui import vcard contacts.vcf\n  crmtui import vcard ~/.contacts/\n"
                         "  crmtui import csv google.csv --dry-run\n"
-                        "  crmtui import csv people.csv --map \"Full Name=name,Mail=emails\""),
+                        "  crmtui import csv people.csv --map \"Full Name=name,Mail=emails\"\n\n"
+                        "import mail and import calendar log interactions instead (see their --help):\n"
+                        "  crmtui import mail ~/Maildir/INBOX ~/Maildir/Sent\n"
+                        "  crmtui import calendar ~/.calendars/work/"),
     Command("export", "write the book as vCards, CSV, a calendar (ics) or JSON", cmd_export, export_args,
             description="Write the whole book in another format, to --out or to stdout.\n\n"
                         "examples:\n  crmtui export vcard --out ~/.contacts/crm/   (a folder: one .vcf each, "
