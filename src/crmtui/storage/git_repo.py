@@ -7,11 +7,13 @@ pure-Python index. Everything here blocks; the TUI calls it from workers.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import os
 import re
 import subprocess
+import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -219,6 +221,100 @@ class GitRepo:
             return None
         _, _, _, stream = self.git.stream_object_data(sha)
         return stream.read().decode("utf-8", errors="replace")
+
+    def iter_parallel(self, commands: list[list[str]], seen: Callable[[int, bytes], None] | None = None,
+                      waiting: Callable[[], None] | None = None) -> Iterator[str]:
+        """Several read-only git commands run at once (a long `git log` split in spans, to use
+        every core); their outputs, in order, each as soon as it and those before it are done,
+        so the caller can work on the first while the others still run. `seen(i, chunk)` is told
+        of each piece of output as it comes (from a reader thread); `waiting()` is called about
+        ten times a second, from the caller's thread, while an output is awaited."""
+        env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C"}
+        outputs: list[list[bytes]] = [[] for _ in commands]
+        errors = [tempfile.TemporaryFile() for _ in commands]
+        processes: list[subprocess.Popen] = []
+        readers: list[threading.Thread] = []
+        try:
+            try:
+                for i, args in enumerate(commands):
+                    processes.append(subprocess.Popen(["git", "-c", "core.quotePath=false", *args], cwd=self.root,
+                                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                                      stderr=errors[i]))
+            except FileNotFoundError:
+                raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
+
+            def drain(i: int) -> None:
+                stream = processes[i].stdout
+                while chunk := stream.read(1 << 20):
+                    outputs[i].append(chunk)
+                    if seen is not None:
+                        seen(i, chunk)
+
+            readers += [threading.Thread(target=drain, args=(i,), daemon=True) for i in range(len(commands))]
+            for reader in readers:
+                reader.start()
+            for i, (reader, process) in enumerate(zip(readers, processes)):
+                while reader.is_alive():
+                    reader.join(0.1)
+                    if waiting is not None:
+                        waiting()
+                if process.wait() != 0:
+                    errors[i].seek(0)
+                    detail = errors[i].read().decode("utf-8", "replace").strip().splitlines()
+                    message = detail[-1] if detail else f"exit status {process.returncode}"
+                    raise CrmError(f"git {commands[i][0]} failed: {message.strip(chr(39))}")
+                yield b"".join(outputs[i]).decode("utf-8", "replace")
+                outputs[i] = []
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+            for reader in readers:
+                reader.join()  # at the end of its output, now that every git has ended
+            for process in processes:
+                process.stdout.close()
+            for handle in errors:
+                handle.close()
+
+    def read_blobs(self, shas: list[str]) -> Iterator[tuple[str, bytes | None]]:
+        """(id, bytes) of many blobs, in the order asked, through one `git cat-file --batch`
+        (None for an id git does not have). A thread feeds the ids, so neither side waits."""
+        if not shas:
+            return
+        try:
+            process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 16)
+        except FileNotFoundError:
+            raise CrmError("git is not installed or not on PATH; crmtui needs it to keep the book's history") from None
+
+        def feed() -> None:
+            try:
+                process.stdin.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
+                process.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        out = process.stdout
+        try:
+            for _ in shas:
+                header = out.readline().split()
+                if not header:
+                    raise CrmError("git cat-file stopped before every version of the book was read")
+                if len(header) < 3 or header[1] == b"missing":
+                    yield header[0].decode("ascii", "replace"), None
+                    continue
+                size = int(header[2])
+                data = out.read(size)
+                out.read(1)  # the newline after each object
+                yield header[0].decode("ascii"), data
+        finally:
+            out.close()
+            process.kill()
+            process.wait()
+            feeder.join()
 
     def show_file(self, rev: str, path: str, stage: int | None = None) -> str | None:
         """A file's text at a commit, or (stage=1/2/3) as base/ours/theirs of a merge in progress."""
