@@ -207,16 +207,16 @@ def test_log_appends_and_commits(cli, people):
 def test_log_reports_the_follow_up_it_added(cli, people):
     ok(cli("log", "ana", "plan the renewal", "--follow-up", "2026-12-01"))
     out = ok(cli("log", "ana", "quick call", "--follow-up", "3d"))
-    assert out.strip() == "Logged note with Ana López; follow up on 2026-06-18"
+    assert out.strip() == "Logged call with Ana López; follow up on 2026-06-18"  # crm.toml's default_kind
 
 
 def test_log_at_a_given_time_and_default_kind(cli, people):
     ok(cli("log", "ben-schmidt", "met at the fair", "--at", "2026-06-01 14:30"))
     ok(cli("log", "ben-schmidt", "sent slides", "--kind", "EMAIL", "--at", "3d ago"))
-    assert subjects(people)[:2] == ["Log email with Ben Schmidt", "Log note with Ben Schmidt"]
+    assert subjects(people)[:2] == ["Log email with Ben Schmidt", "Log call with Ben Schmidt"]
     record = as_json(cli("show", "ben-schmidt", "--json"))
     assert [(i["at"], i["kind"]) for i in record["interactions"]] == [
-        ("2026-06-12T09:00:00", "email"), ("2026-06-01T14:30:00", "note")]  # "3d ago" keeps the time of day
+        ("2026-06-12T09:00:00", "email"), ("2026-06-01T14:30:00", "call")]  # "3d ago" keeps the time of day
 
 
 def test_log_at_a_negative_relative_time(cli, people):
@@ -230,7 +230,7 @@ def test_log_keeps_the_users_comments(cli, people):
     ok(cli("log", "ben", "hello"))
     assert "# met him in Berlin" in path.read_text("utf-8")
     # the outside edit went in first, in a commit of its own
-    assert subjects(people)[:2] == ["Log note with Ben Schmidt", "Edit ben-schmidt.toml outside crmtui"]
+    assert subjects(people)[:2] == ["Log call with Ben Schmidt", "Edit ben-schmidt.toml outside crmtui"]
     assert status(people) == ""
 
 
@@ -319,7 +319,7 @@ def test_show_with_deals_and_unknown_keys(cli, book):
     assert (record["tier"], record["computed_tier"], record["tier_override"]) == ("iron", "gold", "iron")
     assert record["extra"] == {"favourite_color": "teal"}
     assert record["deals"][0] == {"title": "Audit", "amount": 20000, "cost": 2000, "status": "won",
-                                  "date": "2026-03-01"}
+                                  "date": "2026-03-01", "stage": None, "close": None}
     out = ok(cli("show", "dan-wu"))
     assert "iron* (computed gold)" in out
     assert "18,000 EUR" in out
@@ -399,7 +399,8 @@ def test_search_text_and_no_match(cli, people):
 def test_due(cli, people):
     ok(cli("log", "ana", "call about renewal", "--kind", "call", "--at", "2026-05-01T10:00", "--follow-up", "tomorrow"))
     ok(cli("log", "ben", "intro", "--follow-up", "2026-06-25"))
-    items = as_json(cli("due", "--json"))
+    assert as_json(cli("due", "--json"))[-1]["due"] == "2026-06-25"  # crm.toml's due_within: 14 days
+    items = as_json(cli("due", "--within", "7", "--json"))
     assert [(i["handle"], i["kind"], i["due"], i["bucket"]) for i in items] == [
         ("ana-lopez", "keep-in-touch", "2026-05-31", "overdue"),
         ("ana-lopez", "reminder", "2026-06-16", "week"),
@@ -620,7 +621,7 @@ def test_history_of_the_book(cli, people):
     entries = as_json(cli("history", "--json"))
     # one entry per file a commit touched; "Create the book" wrote two
     assert list(dict.fromkeys(e["subject"] for e in entries)) == [
-        "Log note with Ben Schmidt", "Add Greta Lindqvist", "Add Ben Schmidt", "Add Ana López", "Create the book"]
+        "Log call with Ben Schmidt", "Add Greta Lindqvist", "Add Ben Schmidt", "Add Ana López", "Create the book"]
     assert {"ana-lopez", "ben-schmidt", "greta-lindqvist"} <= {e["handle"] for e in entries}
     assert {e["file"] for e in entries if e["subject"] == "Create the book"} == {"crm.toml", "customers/.gitkeep",
                                                                                  ".gitattributes"}

@@ -254,7 +254,7 @@ def test_a_record_with_a_bad_value_can_still_be_written_to(cli, book):
     ok(cli("log", "eve", "called her", "--follow-up", "14d"))
     text = (book / "customers" / "eve.toml").read_text("utf-8")
     assert text.startswith(BAD) and 'summary = "called her"' in text  # her values are kept as written
-    assert subjects(book)[:2] == ["Log note with Eve", "Add eve.toml outside crmtui"]
+    assert subjects(book)[:2] == ["Log call with Eve", "Add eve.toml outside crmtui"]
     assert cli("check")[0] == 1  # and still reported
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from crmtui import __version__
-from crmtui.cli import book, history, interchange, records, reminders, sync, tiers
+from crmtui.cli import book, capture, deals, history, interchange, records, reminders, reports, sync, tiers
 from crmtui.cli.command import Command, book_option, json_option, progress_bar
 from crmtui.cli.config import default_book
 from crmtui.cli.errors import debug_traceback, os_error_sentence
@@ -28,11 +28,13 @@ WHO is a file name (ana-lopez) or any words that clearly match one customer.
 WHEN is 2026-12-01, 2026-12-01T14:30, today, tomorrow, 14d, 2w, 3m, or 3d ago."""
 
 # Each module holds a group of commands (their arguments and bodies) in its COMMANDS.
-MODULES = (book, records, reminders, tiers, history, sync, interchange)
+MODULES = (book, records, reminders, tiers, reports, deals, history, sync, interchange, capture)
 
 # The order of `crmtui --help`. A command not named here is listed after these.
-HELP_ORDER = ("init", "demo", "add", "log", "show", "list", "search", "due", "done", "tiers", "history",
-              "restore", "edit", "sync", "resolve", "import", "export", "duplicates", "merge", "check")
+HELP_ORDER = ("init", "demo", "add", "log", "show", "list", "search", "due", "done", "remind", "snooze",
+              "tiers", "report", "deal", "pipeline",
+              "history", "restore", "edit", "sync", "resolve", "import", "export", "duplicates", "merge", "query",
+              "add-email", "vdir", "check")
 
 
 def _commands() -> dict[str, Command]:

@@ -37,9 +37,12 @@ def cmd_add(service, args) -> int:
 
 
 def log_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("who", metavar="WHO")
-    p.add_argument("summary", metavar="SUMMARY")
-    p.add_argument("--kind", default="note", help="call, email, meeting, message, note (default), feedback")
+    p.add_argument("who", metavar="WHO", nargs="?")
+    p.add_argument("summary", metavar="SUMMARY", nargs="?")
+    p.add_argument("--mail", action="store_true", help="log the message piped on stdin as an email with the "
+                   "customers it is from or to (mutt: <pipe-message>crmtui log --mail)")
+    p.add_argument("--kind", help="call, email, meeting, message, note, feedback "
+                   "(default: default_kind in crm.toml, call unless set)")
     p.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
     p.add_argument("--follow-up", metavar="WHEN", help="add a reminder to follow up then (14d, 2026-12-01, ...)")
 
@@ -47,12 +50,22 @@ def log_args(p: argparse.ArgumentParser) -> None:
 def cmd_log(service, args) -> int:
     from crmtui.cli.render import clean
 
+    if args.mail:
+        if args.who or args.summary:
+            raise CrmError("log --mail takes the customers and the subject from the piped message; leave out "
+                           "WHO and SUMMARY")
+        from crmtui.cli.capture import cmd_log_mail
+
+        return cmd_log_mail(service, args)
+    if not args.who or args.summary is None:
+        raise CrmError("say who and what: crmtui log WHO SUMMARY (or pipe a message to crmtui log --mail)")
     customer = service.resolve(args.who)
     saved = service.log_interaction(customer.handle, args.summary, kind=args.kind, at=args.at,
                                     follow_up=args.follow_up)
     # the follow-up is the reminder just appended: the last in the file, not the latest due
     follow = f"; follow up on {max(saved.reminders, key=lambda r: r.index).due}" if args.follow_up else ""
-    print(f"Logged {args.kind.lower()} with {clean(saved.name)}{follow}")
+    kind = (args.kind or service.snapshot.settings.default_kind).lower().strip()
+    print(f"Logged {clean(kind)} with {clean(saved.name)}{follow}")
     return 0
 
 
@@ -73,7 +86,7 @@ def cmd_show(service, args) -> int:
     shown = [d for d in due if d.due <= horizon][:8]
     referrer = service.snapshot.customer(customer.referred_by) if customer.referred_by else None
     print(r.show_text(customer, st, shown, service.snapshot.settings.currency, service.today(),
-                      service.referrals(customer.handle), referrer))
+                      service.referrals(customer.handle), referrer, touch=service.touch(customer)))
     return 0
 
 
@@ -86,10 +99,81 @@ def _next_due(service, customer):
     return items
 
 
+QUERY_HELP = """\
+Plain words are searched fuzzily over names, companies, emails and tags, best
+match first. Filters narrow it down; every one must hold:
+
+  tier:gold             the tier in force: platinum, gold, iron, lead, unranked
+  stage:prospect        prospect, customer, former
+  tag:fintech tag:nyc   carries both tags
+  company:"acme corp"   the company contains the text
+  owner:me              the owner (me is also crm.toml's owner)
+  last:>90d             last contacted more than 90 days ago, or never;
+                        last:<7d within the last 7 days; last:never
+  due:today             something due today or overdue (a reminder, a birthday,
+                        keep in touch); due:overdue, due:week, due:month
+  deal:open             has an open deal; deal:won, deal:lost
+  value:>10000          relationship value (won deals, trailing 12 months); 5k, <0
+  birthday:<30d         birthday within the next 30 days; birthday:today
+
+-key:value negates a filter (-tag:former); a comma means any of
+(tier:gold,platinum); durations are 30d, 6w, 3m, 1y; comparisons >, >=, <, <=.
+Quote the whole query for the shell (> is a redirection there):"""
+
+SEARCH_EXAMPLES = """
+  crmtui search 'tier:gold last:>90d'      crmtui search 'company:"acme corp"'
+  crmtui search -tag:former ana"""
+
+LIST_EXAMPLES = """
+  crmtui list --where 'tier:gold last:>90d'     crmtui list --where -tag:former
+  crmtui list --view losing-touch    (crm.toml: [views] then losing-touch = "tier:gold last:>45d")"""
+
+
+def _takes_negated_filters(p: argparse.ArgumentParser) -> None:
+    """Let `-tag:former` through as a query, not as an unknown option: argparse takes any
+    argument that starts with - for an option, unless it looks like a negative number."""
+    import re
+
+    matcher = getattr(p, "_negative_number_matcher", None)
+    if matcher is not None:
+        p._negative_number_matcher = re.compile(rf"{matcher.pattern}|^-[A-Za-z]+:")
+
+
 def list_args(p: argparse.ArgumentParser) -> None:
+    _takes_negated_filters(p)
     p.add_argument("--tier", help="platinum, gold, iron, lead or unranked")
     p.add_argument("--tag")
     p.add_argument("--stage", help="prospect, customer or former")
+    p.add_argument("--where", metavar="QUERY",
+                   help="only those a search query finds, like 'tier:gold last:>90d' (see below); "
+                        "still in name order")
+    p.add_argument("--view", metavar="NAME", help="a saved query of crm.toml [views], like losing-touch")
+
+
+def _list_query(service, args):
+    """The query of --view and --where together (AND), or None without either."""
+    parts = []
+    if getattr(args, "view", None):
+        parts.append(service.parse_query(service.view(args.view)))
+    if getattr(args, "where", None) and args.where.strip():
+        parts.append(service.parse_query(args.where))
+    if not parts:
+        return None
+    query = parts[0]
+    for part in parts[1:]:
+        query = query & part
+    return query
+
+
+def _listed(service, query) -> list:
+    """Every customer in name order; with a query, only those it finds."""
+    from crmtui.domain.search import sort_key
+
+    customers = sorted(service.customers, key=lambda c: sort_key(c.name))
+    if query is None:
+        return customers
+    found = {c.handle for c, _hit in service.find(query).hits if c is not None}
+    return [c for c in customers if c.handle in found]
 
 
 def cmd_list(service, args) -> int:
@@ -100,15 +184,15 @@ def cmd_list(service, args) -> int:
         raise CrmError(f"unknown tier '{args.tier}'; use one of {', '.join(TIERS)}, unranked")
     if args.stage and args.stage.lower() not in STAGES:
         raise CrmError(f"unknown stage '{args.stage}'; use one of {', '.join(STAGES)}")
-    if args.json and not sys.stdout.isatty():
+    query = _list_query(service, args)
+    if args.json and not sys.stdout.isatty() and query is None:  # the stored rows hold everyone
         return _list_json(service, args)
     from crmtui.domain.reminders import next_due
-    from crmtui.domain.search import sort_key
     from crmtui.domain.tiers import standing
 
     rows = []
     today, settings = service.today(), service.snapshot.settings
-    for customer in sorted(service.customers, key=lambda c: sort_key(c.name)):
+    for customer in _listed(service, query):
         st = standing(customer, today, settings)
         if args.tier and (st.tier or "unranked") != args.tier.lower():
             continue
@@ -166,8 +250,9 @@ def _list_rows(service) -> list[tuple[str, str, str, tuple[str, ...]]]:
 
 
 def search_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=int, default=20)
+    _takes_negated_filters(p)
+    p.add_argument("query", nargs="+", metavar="QUERY", help="words and filters, like ana tag:fintech")
+    p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
 
 
 def cmd_search(service, args) -> int:
@@ -175,7 +260,7 @@ def cmd_search(service, args) -> int:
 
     if args.limit < 1:
         raise CrmError("--limit must be at least 1")
-    results = service.search(" ".join(args.query), limit=args.limit)
+    results = service.find(" ".join(args.query), limit=args.limit).hits
     if args.json:
         return emit_json([{"handle": c.handle, "name": c.name, "company": c.company, "emails": c.emails,
                            "score": round(h.rank, 1)} for c, h in results])
@@ -285,8 +370,14 @@ COMMANDS = (
             uses_settings=True),
     Command("show", "one record with its tier, value and what is due", cmd_show, show_args,
             json=True, reads_only=True, uses_settings=True),
-    Command("list", "list customers", cmd_list, list_args, json=True, reads_only=True, uses_settings=True),
-    Command("search", "fuzzy search, best match first", cmd_search, search_args, json=True, reads_only=True),
+    Command("list", "list customers", cmd_list, list_args, json=True, reads_only=True, uses_settings=True,
+            description="List customers in name order: all of them, or those that --tier, --tag, --stage,\n"
+                        "--where and --view choose (given together, all must hold). --where and the [views]\n"
+                        "of crm.toml take the language of crmtui search:\n\n" + QUERY_HELP + LIST_EXAMPLES),
+    Command("search", "search: fuzzy words and filters (tier:gold last:>90d), best first", cmd_search,
+            search_args, json=True, reads_only=True, uses_settings=True,
+            description="Search the book, best match first (with filters alone: in name order).\n\n"
+                        + QUERY_HELP + SEARCH_EXAMPLES),
     Command("edit", "open a record in $EDITOR, validate, commit", cmd_edit, edit_args),
     Command("check", "validate every file; exit 1 when any is broken", cmd_check, json=True, reads_only=True),
 )

@@ -177,8 +177,8 @@ def customer_full(c: Customer, st: Standing, due: list[DueItem]) -> dict[str, An
         "referred_by": c.referred_by or None,
         "notes": c.notes,
         "links": c.links,
-        "deals": [{"title": d.title, "amount": d.amount, "cost": d.cost, "status": d.status, "date": d.date}
-                  for d in c.deals],
+        "deals": [{"title": d.title, "amount": d.amount, "cost": d.cost, "status": d.status, "date": d.date,
+                   "stage": d.stage, "close": d.close} for d in c.deals],
         "reminders": [{"due": r.due, "text": r.text, "every": str(r.every) if r.every else None, "done": r.done}
                       for r in c.reminders],
         "interactions": [{"at": i.at, "kind": i.kind, "summary": i.summary} for i in reversed(c.interactions)],
@@ -189,7 +189,10 @@ def customer_full(c: Customer, st: Standing, due: list[DueItem]) -> dict[str, An
 
 
 def due_json(item: DueItem) -> dict[str, Any]:
-    return {"handle": item.handle, "name": item.name, "kind": item.kind, "due": item.due, "text": item.text}
+    out = {"handle": item.handle, "name": item.name, "kind": item.kind, "due": item.due, "text": item.text}
+    if item.kind == "keep-in-touch":  # the cadence band (soon, due, lapsed; null before soon) and the maximum
+        out |= {"band": item.band, "max": item.max_due}
+    return out
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
@@ -204,7 +207,8 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, today: date,
-              referred: list[Customer], referrer: Customer | None) -> str:
+              referred: list[Customer], referrer: Customer | None, touch=None) -> str:
+    """`touch`: where the keep-in-touch cadence stands (domain/cadence.py Touch), when it applies."""
     lines = [style(cell(c.name), "1")]
     role = ", ".join(cell(x) for x in (c.title, c.company) if x)
     if role:
@@ -220,7 +224,9 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
         ("tags", ", ".join(c.tags)),
         ("owner", c.owner),
         ("birthday", str(c.birthday) if c.birthday else ""),
-        ("keep in touch", f"every {c.keep_in_touch.describe()}" if c.keep_in_touch else ""),
+        ("keep in touch", f"{touch.rule.cadence.describe()} ({touch.rule.source.replace(':', ' ')}); "
+                          f"{touch.sentence(today)}" if touch is not None
+         else f"every {c.keep_in_touch.describe()}" if c.keep_in_touch else ""),
         ("referred by", f"{referrer.name} ({referrer.handle})" if referrer else c.referred_by),
         ("referred", ", ".join(r.name for r in referred)),
     ]
@@ -232,7 +238,9 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
     open_deals = [d for d in c.deals if d.status == "open"]
     if open_deals:
         lines += ["", style("Open deals", "1")]
-        lines += [f"  {cell(d.title)}: {money(d.amount, currency)}" for d in open_deals]
+        lines += [f"  {cell(d.title)}: {money(d.amount, currency)}"
+                  + "".join(f", {part}" for part in (cell(d.stage or ""), f"close {d.close}{' (passed)' if d.close < today else ''}" if d.close else "") if part)
+                  for d in open_deals]
     if due:
         lines += ["", style("Due", "1")]
         lines += [f"  {d.due}  {relative_days(d.due, today):<12} {cell(d.text)}" for d in due]
@@ -248,20 +256,46 @@ def show_text(c: Customer, st: Standing, due: list[DueItem], currency: str, toda
 
 
 def due_text(items: list[DueItem], today: date) -> str:
+    """The sections of the reminders view: losing touch (past the maximum interval, the
+    longest first), overdue, today, this week, later."""
     if not items:
         return "Nothing due. Enjoy the quiet."
-    sections = {"overdue": "Overdue", "today": "Today", "week": "This week", "later": "Later"}
+    sections = {"losing-touch": "Losing touch", "overdue": "Overdue", "today": "Today", "week": "This week",
+                "later": "Later"}
     lines: list[str] = []
     for key, title in sections.items():
-        group = [i for i in items if i.bucket(today) == key]
+        group = [i for i in items if i.section(today) == key]
         if not group:
             continue
+        if key == "losing-touch":
+            group.sort(key=lambda i: (i.max_due or i.due, i.name.lower()))
         if lines:
             lines.append("")
-        color = {"overdue": "31;1", "today": "33;1"}.get(key, "1")
+        color = {"losing-touch": "31;1", "overdue": "31;1", "today": "33;1"}.get(key, "1")
         lines.append(style(f"{title} ({len(group)})", color))
         for i in group:
-            lines.append(f"  {i.due}  {relative_days(i.due, today):<13} {pad(cell(i.name), 24)} {cell(i.text)}")
+            day = i.max_due if key == "losing-touch" and i.max_due else i.due  # losing touch: since the maximum
+            lines.append(f"  {day}  {relative_days(day, today):<13} {pad(cell(i.name), 24)} {cell(i.text)}")
+    return "\n".join(lines)
+
+
+def losing_touch_json(customer: Customer, status, today: date) -> dict[str, Any]:
+    return {"handle": customer.handle, "name": customer.name, "company": customer.company,
+            "last": status.last, "last_kind": status.last_kind, "ideal": str(status.rule.cadence.ideal),
+            "max": str(status.rule.cadence.max) if status.rule.cadence.max else None,
+            "source": status.rule.source, "ideal_due": status.ideal_on, "max_due": status.max_on,
+            "days_past_max": status.past_max(today)}
+
+
+def losing_touch_text(rows: list, today: date) -> str:
+    if not rows:
+        return "Nobody is past their maximum keep-in-touch interval."
+    lines = [style(f"Losing touch ({len(rows)}): past the maximum interval, the longest first", "31;1")]
+    for customer, status in rows:
+        late = status.past_max(today)
+        lines.append(f"  {pad(cell(customer.name), 24)} {late:>4} day{'s' if late != 1 else ' '} past max  "
+                     f"last {cell(status.last_kind)} {status.last}  ({status.rule.cadence.describe()}, "
+                     f"{status.rule.source.replace(':', ' ')})")
     return "\n".join(lines)
 
 

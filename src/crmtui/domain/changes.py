@@ -74,6 +74,11 @@ def _describe_tables(before: list, after: list, word: str) -> list[str]:
                 phrases.append(f"deal {new_row.get('status')}: {new_row.get('title', '')}")
     named = len(phrases)
     net = len(after) - len(before)
+    if net >= 2 and word == "interaction":  # several of one kind (an import of mail): "+3 emails"
+        kinds = {row.get("kind") for row in after if isinstance(row, dict) and row not in before}
+        kind = next(iter(kinds)) if len(kinds) == 1 else None
+        if isinstance(kind, str) and kind.isalpha():
+            word = kind.lower()
     if net:
         phrases.append(f"{net:+d} {_plural(word, abs(net))}")
     modified = min(sum(row not in before for row in after), sum(row not in after for row in before))

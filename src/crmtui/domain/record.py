@@ -19,13 +19,14 @@ from crmtui.domain import validate
 # Birthday and parse_birthday live in dates, STAGES and TIERS in validate; imported from here too.
 from crmtui.domain.dates import Birthday, DateError, Duration, parse_birthday, parse_duration  # noqa: F401
 from crmtui.domain.validate import STAGES, TIERS  # noqa: F401
+from crmtui.domain.cadence import Cadence, max_problem, read_cadence
 DEAL_STATUSES = ("open", "won", "lost")
 DEFAULT_KINDS = ("call", "email", "meeting", "message", "note", "feedback")
 
 KNOWN_KEYS = (
     "name", "company", "title", "emails", "phones", "tags", "stage", "tier", "owner",
     "birthday", "keep_in_touch", "referred_by", "notes", "links", "deals", "reminders",
-    "interactions", "conflicts",
+    "interactions", "conflicts", "keep_in_touch_snoozed_until", "birthday_snoozed_until",
 )
 
 KeyPath = tuple[str | int, ...]
@@ -51,7 +52,9 @@ class Deal(NamedTuple):
     amount: float
     status: str
     cost: float | None = None
-    date: date | None = None
+    date: date | None = None  # when it was won (or lost)
+    stage: str | None = None  # of an open deal: lead, proposal... (crm.toml [deals] stages)
+    close: date | None = None  # of an open deal: when it is expected to close
 
     @property
     def margin(self) -> float:
@@ -121,7 +124,10 @@ class Customer:
     tier_override: str | None = None
     owner: str = ""
     birthday: Birthday | None = None
-    keep_in_touch: Duration | None = None
+    keep_in_touch: Duration | None = None  # the ideal interval (domain/cadence.py)
+    keep_in_touch_max: Duration | None = None  # from keep_in_touch = { ideal = "30d", max = "45d" }
+    keep_in_touch_snoozed_until: date | None = None  # no keep-in-touch item before this day
+    birthday_snoozed_until: date | None = None  # no birthday item before this day
     referred_by: str = ""
     notes: str = ""
     links: dict[str, str] = field(default_factory=dict)
@@ -286,6 +292,8 @@ def customer_from_data(handle: str, data: dict[str, Any], summary: bool = False)
                 status=status,
                 cost=read.number(row, "cost", path),
                 date=read.convert(row, "date", path, _as_date),
+                stage=read.text(row, "stage", path).strip().lower() or None,
+                close=read.convert(row, "close", path, _as_date),
             )
         )
 
@@ -331,6 +339,7 @@ def customer_from_data(handle: str, data: dict[str, Any], summary: bool = False)
         key = read.text(row, "key", ("conflicts", i), required=True)
         conflicts.append(SyncConflict(i, key, row.get("ours"), row.get("theirs"), "ours" in row, "theirs" in row))
 
+    keep = read.convert(data, "keep_in_touch", (), read_cadence)  # "30d", or { ideal = "30d", max = "45d" }
     customer = Customer(
         handle=handle,
         name=name.strip(),
@@ -343,7 +352,10 @@ def customer_from_data(handle: str, data: dict[str, Any], summary: bool = False)
         tier_override=read.choice(data, "tier", TIERS, ()),
         owner=read.text(data, "owner", ()),
         birthday=read.convert(data, "birthday", (), parse_birthday),
-        keep_in_touch=read.convert(data, "keep_in_touch", (), parse_duration),
+        keep_in_touch=keep.ideal if keep else None,
+        keep_in_touch_max=keep.max if keep else None,
+        keep_in_touch_snoozed_until=read.convert(data, "keep_in_touch_snoozed_until", (), _as_date),
+        birthday_snoozed_until=read.convert(data, "birthday_snoozed_until", (), _as_date),
         referred_by=read.text(data, "referred_by", ()),
         notes=read.text(data, "notes", ()),
         links=dict(links),
@@ -376,14 +388,24 @@ def value_issues(customer: Customer) -> tuple[Issue, ...]:
         message = validate.birthday_problem(customer.birthday)
         if message:
             found.append(Issue(("birthday",), f"'birthday': {message}"))
-    if customer.keep_in_touch is not None:
-        message = validate.duration_problem(customer.keep_in_touch, "the keep-in-touch cadence")
+    for value in (customer.keep_in_touch, customer.keep_in_touch_max):
+        message = value and validate.duration_problem(value, "the keep-in-touch cadence")
         if message:
             found.append(Issue(("keep_in_touch",), f"'keep_in_touch': {message}"))
-    for i, deal in enumerate(customer.deals):
-        message = deal.date and validate.day_problem(deal.date, "the date")
+    if customer.keep_in_touch and customer.keep_in_touch_max:
+        message = max_problem(Cadence(customer.keep_in_touch, customer.keep_in_touch_max))
         if message:
-            found.append(Issue(("deals", i, "date"), f"'date': {message}"))
+            found.append(Issue(("keep_in_touch", "max"), f"'keep_in_touch': {message}"))
+    for key in ("keep_in_touch_snoozed_until", "birthday_snoozed_until"):
+        message = getattr(customer, key) and validate.day_problem(getattr(customer, key), "the snooze date")
+        if message:
+            found.append(Issue((key,), f"'{key}': {message}"))
+    for i, deal in enumerate(customer.deals):
+        for key in ("date", "close"):
+            value = getattr(deal, key)
+            message = value and validate.day_problem(value, "the date" if key == "date" else "the close date")
+            if message:
+                found.append(Issue(("deals", i, key), f"'{key}': {message}"))
     for r in customer.reminders:
         for key, value in (("due", r.due), ("done", r.done)):
             message = value and validate.day_problem(value, f"the {key} date")

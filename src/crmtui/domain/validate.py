@@ -37,7 +37,7 @@ _EXTENSION = re.compile(r"(?:x|ext\.?|extension|#|;\s*ext=)\s*\d+\s*$", re.IGNOR
 
 __all__ = ["InvalidValue", "DateError", "STAGES", "TIERS", "LAST_DAY", "YEARS_AHEAD", "email", "emails", "email_problem",
            "phone", "phones", "phone_problem", "tier", "stage", "day", "day_problem", "ahead_problem",
-           "future_day", "duration", "duration_problem", "birthday", "birthday_problem"]
+           "future_day", "duration", "duration_problem", "birthday", "birthday_problem", "amount", "amount_problem"]
 
 
 # ---- emails and phones -------------------------------------------------------------------
@@ -173,3 +173,34 @@ def birthday(text) -> Birthday:
         raise InvalidValue(found)
     return value
 
+
+
+# ---- money ------------------------------------------------------------------------------------
+
+def amount_problem(value: float, what: str = "the amount") -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{what} should be a number, like 12000 or 1250.50"
+    if value != value or value in (float("inf"), float("-inf")):
+        return f"{what} {value} is not a number a book can hold; write an amount like 12000"
+    if value < 0:
+        why = " (a deal that lost money has a cost above its amount)" if what == "the amount" else ""
+        return f"{what} {value:g} is negative; write 0 or more{why}"
+    return None
+
+
+def amount(text: str | float, what: str = "the amount") -> int | float:
+    """An amount of money as written (12000, 1250.50, 12_000): finite and 0 or more.
+    A whole number comes back as an int, so the file says 12000, not 12000.0."""
+    if isinstance(text, str):
+        written = text.strip().replace("_", "")
+        try:
+            value = float(written)
+        except ValueError:
+            hint = " (without thousands separators)" if "," in written else ""
+            raise InvalidValue(f"{what} '{text.strip()}' is not a number; write it like 12000 or 1250.50{hint}") from None
+    else:
+        value = text
+    found = amount_problem(value, what)
+    if found:
+        raise InvalidValue(found)
+    return int(value) if float(value).is_integer() and abs(value) < 2 ** 53 else float(value)

@@ -32,43 +32,55 @@ def toml_value(value: Any) -> str | None:
 
 
 def append_entries(text: str, entries: list[tuple[str, dict[str, Any]]]) -> str | None:
-    """`text` with one [[key]] entry added per (key, values), or None to leave it to tomlkit."""
+    """`text` with one [[key]] entry added per (key, values), or None to leave it to tomlkit.
+
+    Entries of one key in a row are added in one pass (an import of many interactions):
+    the same bytes as adding them one by one, without scanning the file once per entry."""
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
     for key, values in entries:
-        result = _append_one(text, key, values)
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(values)
+        else:
+            groups.append((key, [values]))
+    for key, rows in groups:
+        result = _append_one(text, key, rows)
         if result is None:
             return None
         text = result
     return text
 
 
-def _append_one(text: str, key: str, values: dict[str, Any]) -> str | None:
+def _append_one(text: str, key: str, rows: list[dict[str, Any]]) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
         return None
     newline = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
-    body = []
-    for k, v in values.items():
-        rendered = toml_value(v)
-        if rendered is None or not re.fullmatch(r"[A-Za-z0-9_-]+", k):
-            return None
-        body.append(f"{k} = {rendered}{newline}")
-    block = f"[[{key}]]{newline}" + "".join(body)
+    blocks = []
+    for values in rows:
+        body = []
+        for k, v in values.items():
+            rendered = toml_value(v)
+            if rendered is None or not re.fullmatch(r"[A-Za-z0-9_-]+", k):
+                return None
+            body.append(f"{k} = {rendered}{newline}")
+        blocks.append(f"[[{key}]]{newline}" + "".join(body))
     lines = text.splitlines(keepends=True)
     headers = _header_lines(lines)
     own = re.compile(r"[ \t]*\[\[[ \t]*" + re.escape(key) + r"[ \t]*\]\][ \t]*(#.*)?\r?\n?")
     mine = [i for i in headers if own.fullmatch(lines[i])]
     compact = _compact(lines, headers)
+    apart = "" if compact else newline  # between entries added at the file's end
     if not mine:
         if re.search(r"(?m)^[ \t]*" + re.escape(key) + r"[ \t]*=", text):
             return None  # written inline (key = [...]): tomlkit knows how
         ending = "" if not text or text.endswith("\n") else newline
         gap = "" if compact or not text or text.endswith(newline * 2) else newline
-        return text + ending + gap + block
+        return text + ending + gap + apart.join(blocks)
     last = mine[-1]
     following = next((i for i in headers if i > last), None)
     if following is None:  # the last entry ends the file: add after everything
         ending = "" if text.endswith("\n") else newline
         gap = "" if compact or text.endswith(newline * 2) else newline
-        return text + ending + gap + block
+        return text + ending + gap + apart.join(blocks)
     # Comments right above the next header (no blank line between) belong to it: the
     # new entry goes before them, after the blank lines that end the last entry, and
     # takes one blank line of its own to stand apart from what follows.
@@ -76,7 +88,8 @@ def _append_one(text: str, key: str, values: dict[str, Any]) -> str | None:
     while point - 1 > last and lines[point - 1].lstrip().startswith("#"):
         point -= 1
     spaced = point - 1 > last and not lines[point - 1].strip()
-    return "".join(lines[:point]) + block + (newline if spaced else "") + "".join(lines[point:])
+    gap = newline if spaced else ""
+    return "".join(lines[:point]) + "".join(block + gap for block in blocks) + "".join(lines[point:])
 
 
 def _header_lines(lines: list[str]) -> list[int]:

@@ -36,7 +36,7 @@ from crmtui.storage.toml_text import Problem, decode, locate, parse, syntax_prob
 SETTINGS = "crm.toml"
 CUSTOMERS = "customers"
 GITATTRIBUTES = ".gitattributes"
-CACHE_FORMAT = 6  # 4: stamps carry ctime; 5: customers carry the issues check reports; 6: deals carry stage, close
+CACHE_FORMAT = 7  # 4: stamps carry ctime; 5: customers carry the issues check reports; 6: deals carry stage, close; 7: cadence bands and snoozes
 ROWS_FORMAT = 1
 
 

@@ -25,14 +25,16 @@ from crmtui.errors import CrmError
 from crmtui.service import Service, current_time
 from crmtui.storage.book import CUSTOMERS, SETTINGS
 from crmtui.tui.commands import CrmCommands
+from crmtui.tui.deal_flow import DealFlow
 from crmtui.tui.keys import APP_KEYS, checked_keymap
 from crmtui.tui.editor_flow import EditorFlow
+from crmtui.tui.mail_flow import MailFlow
 from crmtui.tui.messages import BookLoaded, Notices, PendingChanged, WorkFailed, describe_error
 from crmtui.tui.state import fingerprint, make_reader
 
 _LETTER_ACTIONS = {binding.action for binding in APP_KEYS if binding.priority}
 
-class CrmApp(EditorFlow, App[int]):
+class CrmApp(DealFlow, EditorFlow, MailFlow, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "crmtui"
     BINDINGS = APP_KEYS
@@ -159,6 +161,17 @@ class CrmApp(EditorFlow, App[int]):
             return
         self.push_screen(LogForm(customer))
 
+    async def action_remind(self) -> None:
+        from crmtui.tui.screens.remind_form import RemindForm
+
+        await self.catch_up()
+        handle = self.current_handle()
+        customer = self.reader.snapshot.customer(handle) if self.reader and handle else None
+        if customer is None:
+            self.notify("Select a customer first: press / and type a name.", severity="warning")
+            return
+        self.push_screen(RemindForm(customer))
+
     def action_new_customer(self) -> None:
         from crmtui.tui.screens.new_customer import NewCustomerForm
 
@@ -185,6 +198,11 @@ class CrmApp(EditorFlow, App[int]):
         from crmtui.tui.screens.tiers import TiersScreen
 
         self.show_view(TiersScreen())
+
+    def action_report(self) -> None:
+        from crmtui.tui.screens.dashboard import DashboardScreen
+
+        self.show_view(DashboardScreen())
 
     async def action_history(self) -> None:
         from crmtui.tui.screens.history import HistoryScreen

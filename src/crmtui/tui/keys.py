@@ -26,11 +26,16 @@ APP_KEYS: list[Binding] = [
     Binding("slash", "focus_search", "Search", id="crmtui.search", priority=True,
             tooltip="Search customers (from anywhere)"),
     Binding("l", "log", "Log", id="crmtui.log", priority=True, tooltip="Log an interaction with the selected customer"),
+    Binding("m", "remind", "Remind", id="crmtui.remind", show=False, priority=True,  # in help: the footer is full at 80
+            tooltip="Add a reminder for the selected customer (what, when, repeat)"),
     Binding("n", "new_customer", "New", id="crmtui.new", priority=True, tooltip="Add a new customer"),
     Binding("e", "edit", "Edit", id="crmtui.edit", priority=True, tooltip="Edit the selected customer in $EDITOR"),
     Binding("r", "reminders", "Due", id="crmtui.reminders", priority=True,
-            tooltip="Reminders: overdue, today, this week, later"),
+            tooltip="Reminders: losing touch, overdue, today, this week, later"),
     Binding("t", "tiers", "Tiers", id="crmtui.tiers", priority=True, tooltip="The customer pyramid"),
+    # Not in the footer, which is full at 80 columns: the help screen and the palette name it.
+    Binding("o", "report", "Report", id="crmtui.report", show=False, priority=True,
+            tooltip="The report over time: retention, the pyramid's movement, life cycle, referrals, attention"),
     Binding("h", "history", "History", id="crmtui.history", priority=True,
             tooltip="Git history of the selected customer"),
     Binding("H", "book_history", "Book log", id="crmtui.book_history", show=False, priority=True,
@@ -42,30 +47,58 @@ APP_KEYS: list[Binding] = [
     Binding("s", "sync", "Sync", id="crmtui.sync", priority=True, tooltip="Sync with other machines: commit, pull, push"),
     Binding("q", "quit_or_back", "Quit", id="crmtui.quit", show=False, priority=True,
             tooltip="Quit crmtui (in a view: back to the main screen)"),
+    # Deals: not in the footer, which is full at 80 columns (at 100 it ends after Sync); the
+    # detail pane's deals section and the pipeline view say them where they act.
+    Binding("P", "pipeline", "Pipeline", id="crmtui.pipeline", show=False, priority=True,
+            tooltip="The pipeline: open deals by stage, totals, what winning each does to the tier"),
+    Binding("dollar_sign", "deal_add", "Deal", id="crmtui.deal.add", key_display="$", show=False, priority=True,
+            tooltip="Add an open deal to the selected customer"),
+    Binding("w", "deal_won", "Won", id="crmtui.deal.won", show=False, priority=True,
+            tooltip="Mark the selected customer's open deal won (asks first; picks when there are several)"),
+    Binding("L", "deal_lost", "Lost", id="crmtui.deal.lost", show=False, priority=True,
+            tooltip="Mark the selected customer's open deal lost (asks first; picks when there are several)"),
+    # Reach out: not in the footer either (full at 80 columns); the help screen and the palette name it.
+    Binding("M", "mail", "Mail", id="crmtui.mail", show=False, priority=True,
+            tooltip="Write to the selected customer in your mailer ($CRMTUI_MAILER, else mailto:), then log it"),
 ]
 
 # Keys that only work in one view, for the help screen (the views bind them themselves).
 VIEW_KEYS: dict[str, list[tuple[str, str]]] = {
     "Main screen": [
         ("/", "focus the search box; type to filter, best match first"),
+        ("tier:gold tag:x", "filters in the search box, all must hold: tier stage tag company owner "
+                            "last:>90d due:today deal:open value:>10k birthday:<30d; -tag:x negates"),
         ("↑ ↓  Enter", "move through the results; Enter selects and moves to the list"),
         ("Escape", "clear the search"),
     ],
     "Log form": [
         ("Tab / shift+Tab", "next / previous field"),
-        ("ctrl+n", "next interaction kind (call is the default)"),
+        ("ctrl+n", "next interaction kind (default_kind in crm.toml; call unless set)"),
         ("Enter / ctrl+s", "save (writes the file and commits)"),
         ("Escape", "cancel"),
     ],
     "Reminders": [
-        ("d", "mark the reminder done"),
-        ("z", "snooze: type 1d, 1w or a date, then Enter"),
+        ("d", "done: a reminder is marked done; on keep-in-touch or a birthday, log how you got in touch"),
+        ("z", "snooze any row: type 1d, 1w or a date, then Enter"),
+        ("l / m", "log an interaction / add a reminder for the row's customer"),
+        ("j", "jump to the next section (losing touch, overdue, today, this week, later)"),
+        ("f", "filter the rows: type a name or words; Enter back to the list, Escape clears"),
         ("Enter", "go to the customer"),
+    ],
+    "Remind form": [
+        ("Tab / shift+Tab", "next / previous field: what, when (2w, 2026-07-01), repeat (1m)"),
+        ("Enter / ctrl+s", "save (writes the file and commits)"),
     ],
     "Tiers": [
         ("↑ ↓", "choose a tier"),
         ("Tab", "move to the list of the tier's customers"),
         ("Enter", "go to the customer"),
+    ],
+    "Report": [
+        ("[ / ]", "the period before / after (a year at a time; a chosen period by its length)"),
+        ("← → ↑ ↓", "a cell of the pyramid's migration table: who moved there is listed below it"),
+        ("Enter", "in the list of names or the referrals tree: go to the customer"),
+        ("Tab", "next part: the table, its names, the referrals"),
     ],
     "History": [
         ("↑ ↓", "choose a commit; its diff shows on the right"),
@@ -74,6 +107,11 @@ VIEW_KEYS: dict[str, list[tuple[str, str]]] = {
     ],
     "Problems": [
         ("Enter / e", "open the broken file in $EDITOR"),
+    ],
+    "Pipeline": [
+        ("↑ ↓", "choose a deal; stages are in the order of crm.toml's [deals] stages"),
+        ("w / L", "mark the chosen deal won / lost (asks first)"),
+        ("Enter", "go to the customer"),
     ],
     "Everywhere": [
         ("ctrl+p", "command palette: jump to any customer, run any action"),
@@ -158,7 +196,7 @@ def _keys_of(spec: str) -> list[str] | None:
 
 def _shown(keys) -> str:
     keys = [keys] if isinstance(keys, str) else keys
-    return " or ".join({"slash": "/", "question_mark": "?"}.get(key, key) for key in keys)
+    return " or ".join({"slash": "/", "question_mark": "?", "dollar_sign": "$"}.get(key, key) for key in keys)
 
 
 class _Slot(NamedTuple):

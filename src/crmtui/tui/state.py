@@ -39,6 +39,7 @@ def make_reader(writer: Service, previous: Service | None = None) -> Service:
     copy = Snapshot(snap.settings, dict(snap.records), list(snap.problems))
     reader = Service(FrozenBook(writer.book.root, copy), now=writer.now)
     reader.build_index(previous)
+    reader.keep_search_work(previous)  # the filters' per-customer work (tiers, what is due) of unchanged records
     return reader
 
 

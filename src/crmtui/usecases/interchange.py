@@ -422,8 +422,8 @@ def customer_record(service, c: Customer) -> dict[str, Any]:
         "birthday": str(c.birthday) if c.birthday else None,
         "keep_in_touch": str(c.keep_in_touch) if c.keep_in_touch else None,
         "referred_by": c.referred_by or None, "notes": c.notes, "links": c.links,
-        "deals": [{"title": d.title, "amount": d.amount, "cost": d.cost, "status": d.status, "date": d.date}
-                  for d in c.deals],
+        "deals": [{"title": d.title, "amount": d.amount, "cost": d.cost, "status": d.status, "date": d.date,
+                   "stage": d.stage, "close": d.close} for d in c.deals],
         "reminders": [{"due": r.due, "text": r.text, "every": str(r.every) if r.every else None, "done": r.done}
                       for r in c.reminders],
         "interactions": [{"at": i.at, "kind": i.kind, "summary": i.summary} for i in c.interactions],

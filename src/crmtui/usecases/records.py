@@ -72,12 +72,17 @@ class RecordUseCases:
         self._refresh(handle)
         return result.customer
 
-    def log_interaction(self, handle: str, summary: str, kind: str = "note", at: str | datetime | None = None,
-                        follow_up: str | date | None = None) -> Customer:
+    def log_interaction(self, handle: str, summary: str, kind: str | None = None, at: str | datetime | None = None,
+                        follow_up: str | date | None = None, also=None) -> Customer:
+        """Append an interaction (kind: crm.toml's default_kind when None) and maybe a follow-up.
+
+        `also(doc)` is one more change to the record in the same commit (the reminders view's
+        "done" on a birthday); a keep-in-touch snooze ends with the contact, so it is removed.
+        """
         summary = summary.strip()
         if not summary:
             raise CrmError("say what happened: the summary is empty")
-        kind = kind.lower().strip()
+        kind = (kind or self.snapshot.settings.default_kind).lower().strip()
         kinds = self.settings.kinds
         if kind not in kinds:
             raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
@@ -103,6 +108,9 @@ class RecordUseCases:
         if due is not None:
             entries.append(("reminders", {"due": due, "text": f"Follow up: {summary}"}))
         mutate = AppendEntries(*entries)
+        customer = self.snapshot.customer(handle)
+        if also is not None or (customer is not None and customer.keep_in_touch_snoozed_until is not None):
+            mutate = _also(mutate, also)
 
         def message(customer: Customer) -> str:
             text = f"Log {kind} with {customer.name}"
@@ -148,6 +156,18 @@ class RecordUseCases:
         if self.git.commit([rel], subject) is None:
             return None, None
         return subject, None
+
+
+def _also(append: AppendEntries, also):
+    """The entries appended, then `also`, and no keep-in-touch snooze: getting in touch ends it."""
+    def mutate(doc) -> None:
+        append(doc)
+        if also is not None:
+            also(doc)
+        if "keep_in_touch_snoozed_until" in doc:
+            del doc["keep_in_touch_snoozed_until"]
+
+    return mutate
 
 
 def _duration(text: str):

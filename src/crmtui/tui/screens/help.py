@@ -14,7 +14,7 @@ from crmtui.tui.keys import APP_KEYS, VIEW_KEYS, user_keymap
 
 
 def _key_name(key: str) -> str:
-    names = {"slash": "/", "question_mark": "?"}
+    names = {"slash": "/", "question_mark": "?", "dollar_sign": "$"}
     return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
 

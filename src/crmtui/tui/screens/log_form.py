@@ -1,4 +1,6 @@
-"""Log an interaction: kind (call by default), summary, optional follow-up."""
+"""Log an interaction: kind (crm.toml's default_kind, call unless set), summary, optional follow-up.
+
+The reminders view opens it prefilled for "done" on a keep-in-touch or birthday row."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from crmtui.domain.record import Customer
 from crmtui.tui.fmt import safe
 from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
 
-DEFAULT_KIND = "call"
+DEFAULT_KIND = "call"  # when there is no book yet; the book's crm.toml says default_kind
 
 
 class LogForm(SaveCancelForm):
@@ -22,21 +24,27 @@ class LogForm(SaveCancelForm):
         Binding("ctrl+n", "next_kind", "Next kind", id="crmtui.log.next_kind"),
     ]
 
-    def __init__(self, customer: Customer) -> None:
+    def __init__(self, customer: Customer, *, summary: str = "", kind: str | None = None,
+                 title: str = "Log an interaction with ", save=None) -> None:
+        """`summary` and `kind` prefill the form; `save(service, handle, summary, kind, at, follow_up)`
+        writes it (default: service.log_interaction)."""
         super().__init__()
         self.customer = customer
+        self.prefill, self.prefill_kind, self.title_text, self.save = summary, kind, title, save
 
     def compose(self) -> ComposeResult:
-        kinds = list(self.app.reader.snapshot.settings.kinds) if self.app.reader else [DEFAULT_KIND]
+        settings = self.app.reader.snapshot.settings if self.app.reader else None
+        kinds = list(settings.kinds) if settings else [DEFAULT_KIND]
         self.kinds = kinds
-        default = DEFAULT_KIND if DEFAULT_KIND in kinds else kinds[0]
+        wanted = self.prefill_kind or (settings.default_kind if settings else DEFAULT_KIND)
+        default = wanted if wanted in kinds else kinds[0]
         with FormBody(id="form"):
-            title = Text("Log an interaction with ")
+            title = Text(self.title_text)
             title.append(safe(self.customer.name), style="bold")
             yield Static(title, classes="form-title")
             with Horizontal(classes="row"):
                 yield Label("Summary", classes="label")
-                yield FormInput(placeholder="what happened", id="summary", compact=True)
+                yield FormInput(value=self.prefill, placeholder="what happened", id="summary", compact=True)
             yield error_label("summary")
             with Horizontal(classes="row"):
                 yield Label("Follow up", classes="label")
@@ -108,10 +116,11 @@ class LogForm(SaveCancelForm):
         self.kind = kind
         self.set_error("form", None)
         handle = self.customer.handle
+        save = self.save or (lambda service, handle, summary, kind, at, follow_up: service.log_interaction(
+            handle, summary, kind=kind, at=at, follow_up=follow_up))
         self.app.write(
             "Logging the interaction",
-            lambda service: service.log_interaction(handle, summary, kind=kind, at=at or None,
-                                                    follow_up=follow_up or None),
+            lambda service: save(service, handle, summary, kind, at or None, follow_up or None),
             on_done=self._saved,
             on_error=self.show_failure,
         )

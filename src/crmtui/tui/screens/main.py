@@ -12,14 +12,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from crmtui.domain.cadence import touch as cadence_touch
 from crmtui.domain.reminders import customer_due
 from crmtui.service import Service
+from crmtui.tui.fmt import safe
 from crmtui.tui.widgets.customer_detail import CustomerDetail
 from crmtui.tui.widgets.customer_list import CustomerList, Row
 from crmtui.tui.widgets.search_box import SearchBox
 from crmtui.tui.widgets.status_bar import StatusBar
 
 LIMIT = 200  # never hand thousands of rows to one widget
+BANDS_SHOWN = ("soon", "due", "lapsed")  # keep-in-touch bands the list colours the name by
 
 
 class MainScreen(Screen):
@@ -36,8 +39,9 @@ class MainScreen(Screen):
         self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        yield SearchBox(placeholder="/ search names, companies, emails, tags", id="search",
-                        compact=True, select_on_focus=False)
+        yield SearchBox(placeholder="/ search names, companies, emails, tags — or filter: tier:gold last:>90d",
+                        id="search", compact=True, select_on_focus=False)
+        yield Static("", id="search-problem")  # a filter that does not parse: the sentence, here
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
                 yield CustomerList(id="customers")
@@ -84,22 +88,30 @@ class MainScreen(Screen):
         today = reader.today()
         settings = reader.snapshot.settings
         horizon = today + timedelta(days=366)
-        results = reader.search(self.query_text, limit=LIMIT)
+        query, problems = reader.parse_query_partly(self.query_text)
+        # A bad filter: its sentence under the box, and the list of what the rest of the query finds.
+        self._show_query_problem(problems[0] if problems else None)
+        found = reader.find(query, limit=LIMIT)
         rows = []
-        for customer, _hit in results:
+        for customer, _hit in found.hits:
             if customer is None:
                 continue
             st = reader.standing(customer)
-            due = [item.due for item in customer_due(customer, today, settings, horizon)]
+            due = [item.due for item in customer_due(customer, today, settings, horizon, st.tier)]
+            touch = cadence_touch(customer, today, settings, st.tier)
             rows.append(Row(customer.handle, customer.name, customer.company, st.tier, st.disagrees,
-                            min(due) if due else None))
+                            min(due) if due else None, touch.band if touch and touch.band in BANDS_SHOWN else None))
         total = len(reader.customers)
         customer_list = self.query_one(CustomerList)
         customer_list.show(rows, today, keep)
         count = self.query_one("#list-count", Static)
         if self.query_text.strip():
-            more = "+" if len(rows) >= LIMIT else ""
-            count.update(Text(f" {len(rows)}{more} match{'es' if len(rows) != 1 else ''} of {total}", style="dim"))
+            matched = found.total if found.total is not None else len(rows)
+            more = "+" if found.total is None and len(rows) >= LIMIT else ""
+            shown = f", showing {len(rows)}" if matched > len(rows) else ""
+            left_out = " (bad filter left out)" if problems else ""
+            count.update(Text(f" {matched}{more} match{'es' if matched != 1 else ''} of {total}{shown}{left_out}",
+                              style="dim"))
         elif total > len(rows):
             count.update(Text(f" showing {len(rows)} of {total} — type to search", style="dim"))
         else:
@@ -110,6 +122,21 @@ class MainScreen(Screen):
             current = keep  # broken for now (an edit in progress): keep it in view, say why
         self.selected = current
         self._show_detail()
+
+    def _show_query_problem(self, sentence: str | None) -> None:
+        problem = self.query_one("#search-problem", Static)
+        problem.update(Text(safe(sentence or ""), style="bold"))
+        problem.display = bool(sentence)
+
+    def apply_query(self, text: str) -> None:
+        """Put a query in the search box (a saved view) and show what it finds."""
+        search = self.query_one(SearchBox)
+        with search.prevent(Input.Changed):
+            search.value = text
+        search.cursor_position = len(text)
+        self.query_text = text
+        self.refresh_list(keep=None)
+        self.set_focus(search)  # to refine it; Enter moves to the list
 
     def _show_detail(self) -> None:
         self.query_one(CustomerDetail).show(self.reader, self.selected)

@@ -32,6 +32,47 @@ def _grid(*widths: int) -> Table:
     return grid
 
 
+def deals_section(customer: Customer, today, currency: str, narrow: bool) -> list:
+    """Open deals (stage, expected close, amount) and the won ones that make today's value;
+    the keys that act on them. The money of an open deal is bold, a passed close red."""
+    from crmtui.domain.tiers import WINDOW
+
+    found = [d for d in customer.deals if d.status == "open"]
+    counted = [d for d in customer.deals if d.status == "won" and d.date is not None and today - WINDOW < d.date <= today]
+    counted.sort(key=lambda d: d.date, reverse=True)
+    parts: list = [_section(f"Deals ({len(found)} open)" if found else "Deals")]
+    if not found and not counted:
+        parts.append(Text("no deals yet; press $ to add one", style="dim"))
+        return parts
+    deals = _grid(0, 12) if narrow else _grid(0, 22, 12)
+    for deal in found:
+        where = Text(safe(deal.stage or ""), style="dim")
+        if deal.close:
+            where.append(" · " if deal.stage else "")
+            where.append(f"close {deal.close}", style="bold red" if deal.close < today else "dim")
+        amount = Text(money(deal.amount, currency), style="bold", justify="right")
+        if narrow:
+            title = text(deal.title or "(untitled)")
+            if where.plain:
+                title.append("\n")
+                title.append_text(where)
+            deals.add_row(title, amount)
+        else:
+            deals.add_row(text(deal.title or "(untitled)"), where, amount)
+    for deal in counted[:3]:
+        title = text(deal.title or "(untitled)", style="dim")
+        amount = Text(money(deal.margin, currency), style="dim", justify="right")
+        if narrow:
+            title.append(f"\nwon {deal.date}", style="dim")
+            deals.add_row(title, amount)
+        else:
+            deals.add_row(title, Text(f"won {deal.date}", style="dim"), amount)
+    parts.append(deals)
+    parts.append(Text("w won · L lost · $ add · P pipeline" if found else "$ add a deal · P pipeline",
+                      style="dim italic"))
+    return parts
+
+
 def render_customer(reader: Service, handle: str, width: int = 100, full: Customer | None = None) -> Group:
     """All of one record, as Rich renderables; every value from the file is plain text.
 
@@ -85,7 +126,14 @@ def render_customer(reader: Service, handle: str, width: int = 100, full: Custom
         field("Owner", customer.owner)
     if customer.birthday:
         field("Birthday", customer.birthday)
-    if customer.keep_in_touch:
+    touch = reader.touch(customer) if hasattr(reader, "touch") else None
+    if touch is not None:  # the cadence in force (the record's, a tag's or the tier's), and where it stands
+        from crmtui.tui.widgets.customer_list import BAND_NAME_STYLES
+
+        line = Text(touch.rule.cadence.describe() + "\n", style="")
+        line.append(touch.sentence(today), style=BAND_NAME_STYLES.get(touch.band, "dim").replace("bold ", ""))
+        field("Keep in touch", line)
+    elif customer.keep_in_touch:
         field("Keep in touch", f"every {customer.keep_in_touch.describe()}")
     if customer.referred_by:
         referrer = reader.snapshot.customer(customer.referred_by)
@@ -99,14 +147,7 @@ def render_customer(reader: Service, handle: str, width: int = 100, full: Custom
         field(key, value, style="italic")
     parts.append(fields)
 
-    open_deals = [d for d in customer.deals if d.status == "open"]
-    if open_deals:
-        parts.append(_section(f"Open deals ({len(open_deals)})"))
-        deals = _grid(0, 14)
-        for deal in open_deals:
-            deals.add_row(text(deal.title or "(untitled)"),
-                          Text(money(deal.amount, settings.currency), style="bold", justify="right"))
-        parts.append(deals)
+    parts.extend(deals_section(customer, today, settings.currency, width < 56))
 
     due = customer_due(customer, today, settings, today + timedelta(days=366))
     due.sort(key=lambda item: item.due)

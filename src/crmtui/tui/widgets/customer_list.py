@@ -1,4 +1,5 @@
-"""The customer list: name, company, tier badge, next reminder. At most a few hundred rows."""
+"""The customer list: name (coloured by keep-in-touch band), company, tier badge, next reminder.
+At most a few hundred rows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from textual.widgets import DataTable
 
 from crmtui.tui.fmt import safe, tier_badge, when_short
 
+# The name's colour says where the keep-in-touch cadence stands: yellow due soon, orange
+# due (past the ideal), red lapsed (past the maximum: losing touch).
+BAND_NAME_STYLES = {"soon": "bold yellow", "due": "bold dark_orange", "lapsed": "bold red"}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -19,6 +24,7 @@ class Row:
     tier: str | None
     disagrees: bool
     next_due: date | None
+    band: str | None = None  # keep in touch (domain/cadence.py): soon, due, lapsed, or None
 
 
 def _cell(value: str, width: int, style: str) -> Text:
@@ -72,7 +78,7 @@ class CustomerList(DataTable):
             self.add_column("Next", width=8, key="next")
             self.add_rows(
                 (
-                    _cell(r.name, name_w, "bold"),
+                    _cell(r.name, name_w, BAND_NAME_STYLES.get(r.band or "", "bold")),
                     *([_cell(r.company, company_w, "dim")] if company_w else []),
                     tier_badge(r.tier, r.disagrees),
                     when_short(r.next_due, today),
