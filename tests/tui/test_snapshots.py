@@ -76,3 +76,11 @@ def test_problems(snap_compare, make_app, book):
 
 def test_help(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("question_mark"))
+
+
+def test_main_screen_120x35(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(120, 35), run_before=_before("down"))
+
+
+def test_tiers_120x35(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(120, 35), run_before=_before("t", "down"))
