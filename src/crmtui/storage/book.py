@@ -171,6 +171,9 @@ class Book:
         customers_real = os.path.realpath(self.customers_dir)
         for entry in self._customer_entries():
             try:
+                if entry.is_file(follow_symlinks=False):  # the common case, from readdir's file type
+                    records.append(Entry(entry.name[:-5], entry.path, file_stamp(entry.stat(follow_symlinks=False))))
+                    continue
                 found = _classify(entry.name, entry.path, entry.stat(follow_symlinks=False), customers_real)
             except FileNotFoundError:  # removed while we looked
                 continue

@@ -25,10 +25,28 @@ from typing import Callable, Iterator
 
 from crmtui.domain.dates import DateError, as_datetime, parse_when
 from crmtui.errors import CrmError
-from crmtui.interchange import calendar_in, mail
 from crmtui.storage.atomic import batched_dir_sync
 from crmtui.storage.record_file import AppendEntries
 from crmtui.storage.toml_text import decode, parse_fast
+
+
+class _OnFirstUse:
+    """A module imported when first used: Service composes this mixin, so every command
+    would otherwise pay for the email package and icalendar (~25 ms) at start-up."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        module = importlib.import_module(self._name)
+        setattr(self, attr, getattr(module, attr))
+        return getattr(module, attr)
+
+
+mail = _OnFirstUse("crmtui.interchange.mail")
+calendar_in = _OnFirstUse("crmtui.interchange.calendar_in")
 
 Progress = Callable[[int, int], None]
 CHUNK = 16384
