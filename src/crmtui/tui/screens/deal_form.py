@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from crmtui.domain import validate
 from crmtui.domain.dates import DateError, as_date, parse_when
@@ -13,7 +13,7 @@ from crmtui.domain.deals import money_text
 from crmtui.domain.record import Customer
 from crmtui.domain.settings import DEFAULT_DEAL_STAGES
 from crmtui.tui.fmt import safe
-from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
+from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label, form_footer
 
 
 def _sentence(error: Exception) -> str:
@@ -60,11 +60,7 @@ class DealForm(SaveCancelForm):
                 yield Label("Stage", classes="label")
                 yield Select([(s, s) for s in self.stages], value=self.stages[0], allow_blank=False, id="stage",
                              compact=True)
-            yield Static("Enter saves · Tab next field · Esc cancels", classes="form-hint")
-            yield error_label("form")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", id="save", variant="primary", compact=True)
+            yield from form_footer("Enter saves · Tab next field · Esc cancels")
 
     def on_mount(self) -> None:
         super().on_mount()

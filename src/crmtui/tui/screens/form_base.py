@@ -7,7 +7,7 @@ import time
 from textual import events, on
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
 BURST_GAP = 0.15  # seconds between keys of one burst
@@ -149,3 +149,13 @@ class SaveCancelForm(FormScreen):
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.dismiss(None)
+
+
+def form_footer(hint: str):
+    """The end every form shares: the key hint, the form-wide error line, Cancel and Save.
+    Used as `yield from form_footer(...)` inside a form's compose."""
+    yield Static(hint, classes="form-hint")
+    yield error_label("form")
+    with Horizontal(classes="buttons"):
+        yield Button("Cancel", id="cancel", compact=True)
+        yield Button("Save", id="save", variant="primary", compact=True)

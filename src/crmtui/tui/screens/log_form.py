@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from crmtui.domain import validate
 from crmtui.domain.dates import DateError, as_date, parse_when
 from crmtui.domain.record import Customer
 from crmtui.tui.fmt import safe
-from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
+from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label, form_footer
 
 DEFAULT_KIND = "call"  # when there is no book yet; the book's crm.toml says default_kind
 
@@ -57,11 +57,7 @@ class LogForm(SaveCancelForm):
                 yield Label("When", classes="label")
                 yield FormInput(placeholder="now; or yesterday, 3d ago, 2026-07-01 14:30", id="at", compact=True)
             yield error_label("at")
-            yield Static("Enter saves · Tab next field · ctrl+n next kind · Esc cancels", classes="form-hint")
-            yield error_label("form")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", id="save", variant="primary", compact=True)
+            yield from form_footer("Enter saves · Tab next field · ctrl+n next kind · Esc cancels")
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -9,13 +9,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from crmtui.domain import validate
 from crmtui.domain.dates import DateError, as_date, parse_when
 from crmtui.domain.record import Customer
 from crmtui.tui.fmt import safe
-from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label
+from crmtui.tui.screens.form_base import FormBody, FormInput, SaveCancelForm, error_label, form_footer
 
 
 def _sentence(error: Exception) -> str:
@@ -45,11 +45,7 @@ class RemindForm(SaveCancelForm):
                 yield Label("Repeat", classes="label")
                 yield FormInput(placeholder="optional: every 1w, 1m, 3m, 1y", id="every", compact=True)
             yield error_label("every")
-            yield Static("Enter saves · Tab next field · Esc cancels", classes="form-hint")
-            yield error_label("form")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", id="save", variant="primary", compact=True)
+            yield from form_footer("Enter saves · Tab next field · Esc cancels")
 
     def on_mount(self) -> None:
         super().on_mount()
