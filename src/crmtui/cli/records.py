@@ -64,7 +64,7 @@ def cmd_log(service, args) -> int:
                                     follow_up=args.follow_up)
     # the follow-up is the reminder just appended: the last in the file, not the latest due
     follow = f"; follow up on {max(saved.reminders, key=lambda r: r.index).due}" if args.follow_up else ""
-    kind = (args.kind or service.snapshot.settings.default_kind).lower().strip()
+    kind = (args.kind or service.settings.default_kind).lower().strip()
     print(f"Logged {clean(kind)} with {clean(saved.name)}{follow}")
     return 0
 

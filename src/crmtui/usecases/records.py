@@ -82,7 +82,7 @@ class RecordUseCases:
         summary = summary.strip()
         if not summary:
             raise CrmError("say what happened: the summary is empty")
-        kind = (kind or self.snapshot.settings.default_kind).lower().strip()
+        kind = (kind or self.settings.default_kind).lower().strip()
         kinds = self.settings.kinds
         if kind not in kinds:
             raise CrmError(f"unknown kind '{kind}'; use one of {', '.join(kinds)} (or add it to crm.toml)")
@@ -108,7 +108,8 @@ class RecordUseCases:
         if due is not None:
             entries.append(("reminders", {"due": due, "text": f"Follow up: {summary}"}))
         mutate = AppendEntries(*entries)
-        customer = self.snapshot.customer(handle)
+        # the snapshot when the book is read; else this record alone (a file name as WHO reads nothing more)
+        customer = self._snapshot.customer(handle) if self._snapshot is not None else self._customer_or_none(handle)
         if also is not None or (customer is not None and customer.keep_in_touch_snoozed_until is not None):
             mutate = _also(mutate, also)
 

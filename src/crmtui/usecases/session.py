@@ -183,6 +183,13 @@ class BookSession:
             raise CrmError(f"{record.problem}; fix it with: crmtui edit {handle}")
         return record.customer
 
+    def _customer_or_none(self, handle: str) -> Customer | None:
+        """The whole record, or None when its file is missing or broken (the write reports it)."""
+        try:
+            return self.book.read_full(handle).customer
+        except OSError:
+            return None
+
     # ---- writing -----------------------------------------------------------------
 
     def ensure_can_write(self) -> None:
